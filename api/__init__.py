@@ -1,0 +1,1 @@
+"""HTTP API (FastAPI) and the ``replykit`` command line: the two ways in."""

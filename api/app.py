@@ -1,0 +1,42 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.routes import health
+from api.runtime import EmbedderFactory, ModelRuntime
+from suggest.config import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+def _default_factory(settings: Settings) -> EmbedderFactory:
+    from suggest.embed.loader import load_embedder
+
+    return lambda: load_embedder(settings, step=log.info, warn=log.warning)
+
+
+def create_app(settings: Settings | None = None, embedder_factory: EmbedderFactory | None = None) -> FastAPI:
+    """Build the app. Tests pass ``embedder_factory`` to serve a fake instead of the real model."""
+    settings = settings or get_settings()
+    runtime = ModelRuntime(embedder_factory or _default_factory(settings))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        runtime.start()
+        yield
+
+    app = FastAPI(
+        title="replykit", summary="Reply suggestions for support teams, on your own CPU.", lifespan=lifespan
+    )
+    app.state.settings = settings
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,1 @@
+"""Benchmarks and evaluations; every figure in BENCHMARKS.md comes from here."""

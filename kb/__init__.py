@@ -1,0 +1,1 @@
+"""Knowledge base and canned-response library (articles, templates, vector indexes)."""

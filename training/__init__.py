@@ -1,0 +1,1 @@
+"""Retraining on a team's historical tickets: import, train, evaluate, version."""
