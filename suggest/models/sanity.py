@@ -69,7 +69,7 @@ def check_cross_lingual(embed: Embed) -> dict[str, dict[str, float]]:
         raise ModelQualityError(
             "the model does not place translations closer than unrelated text ("
             + "; ".join(failures)
-            + "). Rebuild with `replykit models prepare --force`, or use a multilingual model."
+            + "). Use a multilingual model; for the built-in one, run `replykit models prepare --force`."
         )
     return report
 
