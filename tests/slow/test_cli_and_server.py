@@ -64,7 +64,8 @@ def test_serve_becomes_ready_with_the_real_model(prepared: PreparedModel, tmp_pa
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline, status, body = time.monotonic() + 120, 0, {}
+        deadline, status = time.monotonic() + 120, 0
+        body: dict[str, object] = {}
         while time.monotonic() < deadline:
             try:
                 status, body = _get(base + "/readyz")
