@@ -14,6 +14,10 @@ from suggest.protocols import TextKind
 DEFAULT_BATCH = 8
 """Small batches measured fastest on 2 cores (see BENCHMARKS.md)."""
 
+SLOW_FUSIONS = ["SkipLayerNormFusion"]
+"""ONNX Runtime's fused SkipLayerNormalization kernel took a quarter of the time here; plain
+Add + LayerNormalization is about 1.4x faster end to end (docs/model.md)."""
+
 
 def read_prompts(folder: Path) -> dict[str, str]:
     """The ``query``/``passage`` prefixes declared in a sentence-transformers folder, if any."""

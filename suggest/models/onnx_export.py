@@ -1,25 +1,21 @@
 """Export a sentence-transformers folder to ONNX and quantize it to int8.
 
-Steps: torch.onnx export (pooling and normalisation inside the graph), ONNX Runtime's
-transformer fusions for BERT-like encoders, then per-channel dynamic int8 quantization.
-Per-channel weights matter here: per-tensor int8 fell to cosine 0.983 against fp32,
-per-channel stays above 0.995 (BENCHMARKS.md).
+Steps: torch.onnx export (pooling and normalisation inside the graph), then per-channel
+dynamic int8 quantization. Per-channel weights matter: per-tensor int8 fell to cosine 0.983
+against fp32, per-channel stays above 0.995. We do not run ONNX Runtime's offline transformer
+fusions: the fused graph measured slower on 2 cores (docs/model.md); the session applies its
+own fusions when the model loads.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from suggest.errors import ModelFormatError
 
-log = logging.getLogger(__name__)
-
 INT8_FILE = "model.int8.onnx"
-FUSABLE_MODEL_TYPES = {"bert", "xlm-roberta", "roberta"}
 
 
 def _pooling_mode(folder: Path) -> str:
@@ -37,11 +33,11 @@ def _pooling_mode(folder: Path) -> str:
     )
 
 
-def _export_fp32(folder: Path, target: Path) -> dict[str, Any]:
+def _export_fp32(folder: Path, target: Path) -> None:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    # Eager attention traces into the plain MatMul/Softmax pattern that ORT knows how to fuse.
+    # Eager attention traces into plain MatMul/Softmax, which ONNX Runtime fuses and quantizes well.
     model = AutoModel.from_pretrained(
         str(folder), attn_implementation="eager", local_files_only=True, trust_remote_code=False
     ).eval()
@@ -80,52 +76,24 @@ def _export_fp32(folder: Path, target: Path) -> dict[str, Any]:
             opset_version=17,
             dynamo=False,
         )
-    return dict(model.config.to_dict())
-
-
-def _fuse(source: Path, target: Path, config: dict[str, Any]) -> bool:
-    if config.get("model_type") not in FUSABLE_MODEL_TYPES:
-        return False
-    from onnxruntime.transformers.optimizer import optimize_model
-
-    optimized = optimize_model(
-        str(source),
-        model_type="bert",
-        num_heads=int(config["num_attention_heads"]),
-        hidden_size=int(config["hidden_size"]),
-        opt_level=1,
-    )
-    optimized.save_model_to_file(str(target))
-    return True
 
 
 def _quantize(source: Path, target: Path) -> None:
-    from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(
-        str(source),
-        str(target),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        # Fused contrib ops have no shape-inferred types; their outputs are float32.
-        extra_options={"DefaultTensorType": TensorProto.FLOAT},
-    )
+    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True)
 
 
 def export_int8(folder: Path, out_dir: Path, step: Callable[[str], None] | None = None) -> Path:
     """Write ``out_dir/model.int8.onnx`` for the sentence-transformers folder ``folder``."""
     step = step or (lambda _msg: None)
     out_dir.mkdir(parents=True, exist_ok=True)
-    fp32, fused = out_dir / "model.fp32.onnx", out_dir / "model.fused.onnx"
+    fp32 = out_dir / "model.fp32.onnx"
     try:
         step("Exporting to ONNX")
-        config = _export_fp32(folder, fp32)
-        step("Fusing attention and layer norms")
-        source = fused if _fuse(fp32, fused, config) else fp32
+        _export_fp32(folder, fp32)
         step("Quantizing to int8")
-        _quantize(source, out_dir / INT8_FILE)
+        _quantize(fp32, out_dir / INT8_FILE)
     finally:
-        for tmp in (fp32, fused):
-            tmp.unlink(missing_ok=True)
+        fp32.unlink(missing_ok=True)
     return out_dir / INT8_FILE
