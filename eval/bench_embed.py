@@ -152,6 +152,23 @@ def serve_rss(backend: str, timeout: float = 180.0) -> dict[str, Any]:
                 proc.wait()
 
 
+def combine_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result per backend: the median over rounds, with every round kept for the record."""
+    failed = [r for r in rounds if "error" in r]
+    if failed or len(rounds) == 1:
+        return failed[0] if failed else rounds[0]
+    result = dict(rounds[0])
+    medians = [r["single"]["median_ms"] for r in rounds]
+    rates = [r["batch"]["tickets_per_s"] for r in rounds]
+    result["single"] = dict(rounds[0]["single"]) | {
+        "median_ms": round(statistics.median(medians), 3),
+        "p90_ms": round(statistics.median(r["single"]["p90_ms"] for r in rounds), 3),
+    }
+    result["batch"] = dict(rounds[0]["batch"]) | {"tickets_per_s": round(statistics.median(rates), 1)}
+    result["rounds"] = [{"median_ms": m, "tickets_per_s": t} for m, t in zip(medians, rates, strict=True)]
+    return result
+
+
 def machine_facts() -> dict[str, Any]:
     import psutil
 
@@ -207,6 +224,13 @@ def print_report(report: dict[str, Any]) -> None:
         table.add_row(backend, *texts)
     console.print(table)
     for backend, res in report["results"].items():
+        if res.get("rounds"):
+            ms = [r["median_ms"] for r in res["rounds"]]
+            rates = [r["tickets_per_s"] for r in res["rounds"]]
+            console.print(
+                f"{backend} over {len(ms)} rounds: median {min(ms):.2f}–{max(ms):.2f} ms, "
+                f"{min(rates):.1f}–{max(rates):.1f} tickets/s"
+            )
         for error in _errors(res):
             console.print(f"[red]{backend} failed:[/red] {error}", highlight=False)
     for key, check in report.get("verdict", {}).get("checks", {}).items():
@@ -220,6 +244,9 @@ def main(
     iterations: Annotated[int, typer.Option(min=10, help="Timed single-ticket calls per backend.")] = 300,
     batch: Annotated[int, typer.Option(min=1, help="Tickets in the throughput call.")] = 512,
     repeats: Annotated[int, typer.Option(min=1, help="Throughput runs; the best counts.")] = 3,
+    rounds: Annotated[
+        int, typer.Option(min=1, help="Repeat every backend's timing; figures are medians over rounds.")
+    ] = 1,
     quick: Annotated[bool, typer.Option(help="Smoke test: 50 calls, 1 throughput run.")] = False,
     out: Annotated[Path, typer.Option(help="JSON results file.")] = Path("bench-results/embed.json"),
     worker: Annotated[str | None, typer.Option(hidden=True)] = None,
@@ -244,7 +271,13 @@ def main(
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": shlex.join(sys.orig_argv),
         "machine": machine_facts(),
-        "params": {"iterations": iterations, "warmup": warmup, "batch": batch, "repeats": repeats},
+        "params": {
+            "iterations": iterations,
+            "warmup": warmup,
+            "batch": batch,
+            "repeats": repeats,
+            "rounds": rounds,
+        },
         "model": {"folder": str(prepared.folder), "onnx_file": str(prepared.onnx_file)},
         "corpus": {
             "file": "eval/data/tickets.jsonl",
@@ -256,11 +289,15 @@ def main(
         "targets": TARGETS,
         "results": {},
     }
+    per_round: dict[str, list[dict[str, Any]]] = {backend: [] for backend in selected}
+    for round_no in range(1, rounds + 1):  # interleaved, so a slow spell of the machine hits all backends
+        for backend in selected:
+            console.print(f"[bold]{backend}[/bold]: timing in a fresh process, round {round_no} of {rounds}…")
+            args = ["--worker", backend, "--iterations", str(iterations), "--warmup", str(warmup)]
+            args += ["--batch", str(batch), "--repeats", str(repeats)]
+            per_round[backend].append(_subprocess_json([sys.executable, "-m", "eval.bench_embed", *args]))
     for backend in selected:
-        console.print(f"[bold]{backend}[/bold]: timing in a fresh process…")
-        args = ["--worker", backend, "--iterations", str(iterations), "--warmup", str(warmup)]
-        args += ["--batch", str(batch), "--repeats", str(repeats)]
-        res = _subprocess_json([sys.executable, "-m", "eval.bench_embed", *args])
+        res = combine_rounds(per_round[backend])
         if backend in SERVE_ENV:
             console.print(f"[bold]{backend}[/bold]: memory of `replykit serve`…")
             res["serve"] = serve_rss(backend)

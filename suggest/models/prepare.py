@@ -26,7 +26,7 @@ from suggest.errors import ModelCacheError, ModelQualityError
 from suggest.models.manifest import read_manifest, verify_manifest, write_manifest
 from suggest.models.onnx_export import INT8_FILE, export_int8
 from suggest.models.quiet import quiet_libraries
-from suggest.models.sanity import MIN_AGREEMENT, agreement, check_cross_lingual, cross_lingual_report
+from suggest.models.sanity import MIN_AGREEMENT, agreement, cross_lingual_problem, cross_lingual_report
 
 Report = Callable[[str], None]
 DEFAULT_MODEL = "multilingual-e5-small"
@@ -138,14 +138,12 @@ def _build(settings: Settings, tmp: Path, step: Report, warn: Report) -> dict[st
     step("Checking cross-lingual similarity")
     reference = SentenceTransformerEmbedder(folder)
     meta["dim"] = reference.dim
-    if settings.model_path is None:
-        cross_lingual = check_cross_lingual(reference.embed)
-    else:  # a user's model may be monolingual on purpose: report, do not refuse
-        cross_lingual = cross_lingual_report(reference.embed)
-        try:
-            check_cross_lingual(reference.embed)
-        except ModelQualityError as err:
-            warn(f"{folder}: {err}")
+    cross_lingual = cross_lingual_report(reference.embed)
+    problem = cross_lingual_problem(cross_lingual)
+    if problem and settings.model_path is None:
+        raise ModelQualityError(problem)
+    if problem:  # a user's model may be monolingual on purpose: report, do not refuse
+        warn(f"{folder}: {problem}")
 
     onnx_file = export_int8(folder, tmp / "onnx", step)
     step("Checking int8 against fp32 on the en/nl/el set")

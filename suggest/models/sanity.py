@@ -6,8 +6,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from suggest.errors import ModelQualityError
-
 Embed = Callable[[Sequence[str]], np.ndarray]
 
 # (language, sentence, its English translation, an unrelated English sentence)
@@ -57,21 +55,20 @@ def cross_lingual_report(embed: Embed) -> dict[str, dict[str, float]]:
     return report
 
 
-def check_cross_lingual(embed: Embed) -> dict[str, dict[str, float]]:
-    """Raise ModelQualityError unless every translation pair beats its unrelated pair."""
-    report = cross_lingual_report(embed)
+def cross_lingual_problem(report: dict[str, dict[str, float]]) -> str | None:
+    """What is wrong when a translation pair does not beat its unrelated pair, else None."""
     failures = [
         f"{lang}: translation {r['translation']} <= unrelated {r['unrelated']}"
         for lang, r in report.items()
         if r["translation"] <= r["unrelated"]
     ]
-    if failures:
-        raise ModelQualityError(
-            "the model does not place translations closer than unrelated text ("
-            + "; ".join(failures)
-            + "). Use a multilingual model; for the built-in one, run `replykit models prepare --force`."
-        )
-    return report
+    if not failures:
+        return None
+    return (
+        "the model does not place translations closer than unrelated text ("
+        + "; ".join(failures)
+        + "). Use a multilingual model; for the built-in one, run `replykit models prepare --force`."
+    )
 
 
 def agreement(reference: Embed, candidate: Embed, texts: Sequence[str] = AGREEMENT_TEXTS) -> float:
