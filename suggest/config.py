@@ -57,6 +57,11 @@ class Settings(BaseSettings):
                 f"{value} is not a sentence-transformers folder (no config.json there); "
                 "unset REPLYKIT_MODEL_PATH to use the embedded multilingual e5-small"
             )
+        if not any(value.glob("*.safetensors")):
+            raise ValueError(
+                f"{value} has no .safetensors weights; replykit does not load pickled weights "
+                "(.bin, .pt). Convert them with safetensors first"
+            )
         return value
 
     @field_validator("data_dir", "model_cache_dir")

@@ -28,6 +28,7 @@ class LanguageGuess:
     code: str
     """ISO 639-1 code (``zh`` rather than langdetect's ``zh-cn``), or ``und``."""
     probability: float
+    """The detector's confidence; 0.0 when the code is a fallback or ``und``."""
     source: Source
     """Whether the code was detected, taken from the caller's fallback, or unknown."""
 
@@ -51,14 +52,15 @@ def _normalise(code: str) -> str:
 
 
 def supported_languages() -> list[str]:
+    """The languages the detector can name (ISO 639-1)."""
     with _lock:
         return sorted({_normalise(c) for c in _get_factory().get_lang_list()})
 
 
-def _fallback(fallback: str | None, probability: float = 0.0) -> LanguageGuess:
+def _fallback(fallback: str | None) -> LanguageGuess:
     if fallback:
-        return LanguageGuess(_normalise(fallback), probability, "fallback")
-    return LanguageGuess(UNDETERMINED, probability, "undetermined")
+        return LanguageGuess(_normalise(fallback), 0.0, "fallback")
+    return LanguageGuess(UNDETERMINED, 0.0, "undetermined")
 
 
 def detect_language(text: str, fallback: str | None = None) -> LanguageGuess:
@@ -80,5 +82,5 @@ def detect_language(text: str, fallback: str | None = None) -> LanguageGuess:
         return _fallback(fallback)
     best = candidates[0]
     if best.prob < MIN_PROBABILITY:
-        return _fallback(fallback, round(best.prob, 4))
+        return _fallback(fallback)
     return LanguageGuess(_normalise(best.lang), round(best.prob, 4), "detected")

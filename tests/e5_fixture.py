@@ -42,6 +42,8 @@ class TinyModel:
     type_vocab: int = 2
     normalization: dict[int, str] = field(default_factory=lambda: {0x09: " ", 0x07: "", 0x2581: " "})
     expected: dict[str, np.ndarray] = field(default_factory=dict)
+    drop: frozenset[str] = frozenset()
+    """Tensor names to leave out, to test a damaged file."""
 
     def tensors(self, rng: np.random.Generator) -> dict[str, tuple[np.ndarray, bool]]:
         """name -> (values, quantize?) in the engine's layout ([out, in] for weights)."""
@@ -94,7 +96,7 @@ class TinyModel:
         )
         vocab += struct.pack("<iI", len(self.normalization), len(norm)) + norm
 
-        tensors = self.tensors(rng)
+        tensors = {k: v for k, v in self.tensors(rng).items() if k not in self.drop}
         payloads: list[tuple[str, bytes, int]] = []
         for name, (values, quantized) in tensors.items():
             if quantized:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from suggest.config import Settings
+from suggest.config import EmbedBackend, Settings
 from suggest.embed.fake import HashingEmbedder
-from suggest.errors import ConfigError
-from suggest.models.prepare import PreparedModel, Report, prepare_model, silent
+from suggest.errors import ConfigError, ModelCacheError
+from suggest.models.prepare import PreparedModel, load_prepared, prepare_in_subprocess, prepare_model
+from suggest.models.report import Report, silent
 from suggest.protocols import Embedder
 
 
-def embedder_for(prepared: PreparedModel, backend: str, threads: int = 0) -> Embedder:
+def embedder_for(prepared: PreparedModel, backend: EmbedBackend, threads: int = 0) -> Embedder:
     """The serving embedder for an already prepared model."""
     if backend in ("auto", "onnx") and prepared.onnx_file is not None:
         from suggest.embed.onnx_embedder import OnnxEmbedder
@@ -27,9 +28,27 @@ def embedder_for(prepared: PreparedModel, backend: str, threads: int = 0) -> Emb
     return SentenceTransformerEmbedder(prepared.folder, threads=threads)
 
 
-def load_embedder(settings: Settings, *, step: Report = silent, warn: Report = silent) -> Embedder:
-    """Prepare the configured model if needed (first use) and return its embedder."""
+def load_embedder(
+    settings: Settings, *, step: Report = silent, warn: Report = silent, isolate_build: bool = False
+) -> Embedder:
+    """Prepare the configured model if needed (first use) and return its embedder.
+
+    With ``isolate_build`` (the server) a missing model is built in a child process, so the
+    serving process keeps only the int8 runtime in memory.
+    """
     if settings.embed_backend == "fake":
         return HashingEmbedder()
-    prepared = prepare_model(settings, step=step, warn=warn)
+    if isolate_build:
+        prepared = _prepared_elsewhere(settings, warn)
+    else:
+        prepared = prepare_model(settings, step=step, warn=warn)
     return embedder_for(prepared, settings.embed_backend, settings.embed_threads)
+
+
+def _prepared_elsewhere(settings: Settings, warn: Report) -> PreparedModel:
+    try:
+        return load_prepared(settings)
+    except ModelCacheError as err:
+        warn(f"The model is not ready ({err}); preparing it in a separate process.")
+        prepare_in_subprocess(settings)
+        return load_prepared(settings)

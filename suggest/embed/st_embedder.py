@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from suggest.embed.text import validate_texts
+from suggest.errors import ModelFormatError
 from suggest.protocols import TextKind
 
 
@@ -24,11 +25,18 @@ class SentenceTransformerEmbedder:
             torch.set_num_threads(threads)
         with quiet_libraries():
             self.model = SentenceTransformer(
-                str(folder), device="cpu", local_files_only=True, trust_remote_code=False
+                str(folder),
+                device="cpu",
+                local_files_only=True,
+                trust_remote_code=False,
+                model_kwargs={"use_safetensors": True},  # never unpickle weights
             )
         dim = self.model.get_embedding_dimension()
         if dim is None:
-            raise ValueError(f"{folder} does not declare an embedding dimension")
+            raise ModelFormatError(
+                f"{folder} does not declare an embedding dimension; expected a sentence-transformers "
+                "folder with a pooling module (1_Pooling/config.json)"
+            )
         self.dim = int(dim)
         self.name = f"{folder.name} (torch-fp32)"
         self.batch_size = batch_size

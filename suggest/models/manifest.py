@@ -1,7 +1,8 @@
 """Checksummed manifests for prepared model folders.
 
-Every file in a prepared folder is listed with its size and sha256, so a partial copy,
-a truncated download or a tampered file is found before it is loaded.
+Every file in a prepared folder is listed with its size and sha256, so a partial copy, a
+damaged file or a stray one is found before anything is loaded. (The manifest lives beside
+the files, so it proves integrity, not origin.)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ MANIFEST_FORMAT = 1
 
 
 def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -46,6 +48,7 @@ def write_manifest(root: Path, meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_manifest(root: Path) -> dict[str, Any]:
+    """The parsed manifest, without checking the files against it."""
     path = root / MANIFEST_NAME
     if not path.is_file():
         raise ModelCacheError(f"{root} has no {MANIFEST_NAME}: the model was never fully prepared.")
@@ -61,6 +64,9 @@ def read_manifest(root: Path) -> dict[str, Any]:
 def verify_manifest(root: Path) -> dict[str, Any]:
     """Return the manifest if every listed file is present with the right size and hash."""
     manifest = read_manifest(root)
+    unlisted = {p.relative_to(root).as_posix() for p in _files(root)} - set(manifest["files"])
+    if unlisted:
+        raise ModelCacheError(f"{root} holds files its manifest does not list: {sorted(unlisted)[:5]}.")
     for rel, expected in manifest["files"].items():
         path = root / rel
         if not path.is_file():

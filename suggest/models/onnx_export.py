@@ -10,10 +10,11 @@ own fusions when the model loads.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 from suggest.errors import ModelFormatError
+from suggest.models.quiet import quiet_libraries
+from suggest.models.report import Report, silent
 
 INT8_FILE = "model.int8.onnx"
 
@@ -23,13 +24,16 @@ def _pooling_mode(folder: Path) -> str:
     if not config_path.is_file():
         return "mean"
     config = json.loads(config_path.read_text(encoding="utf-8"))
-    if config.get("pooling_mode_cls_token"):
-        return "cls"
-    if config.get("pooling_mode_mean_tokens", True):
+    named = config.get("pooling_mode")  # newer sentence-transformers write the mode by name
+    active = {named} if named else {k[len("pooling_mode_") :] for k, v in config.items() if v is True}
+    active = {"cls" if mode == "cls_token" else "mean" if mode == "mean_tokens" else mode for mode in active}
+    if active <= {"mean"}:  # sentence-transformers pools by mean when nothing is set
         return "mean"
+    if active == {"cls"}:
+        return "cls"
     raise ModelFormatError(
-        f"{config_path}: ONNX export supports mean or CLS pooling, found {config}. "
-        "Set REPLYKIT_EMBED_BACKEND=torch for this model."
+        f"{config_path}: ONNX export supports mean or CLS pooling, found {config}; "
+        "this model will be served with torch"
     )
 
 
@@ -39,7 +43,11 @@ def _export_fp32(folder: Path, target: Path) -> None:
 
     # Eager attention traces into plain MatMul/Softmax, which ONNX Runtime fuses and quantizes well.
     model = AutoModel.from_pretrained(
-        str(folder), attn_implementation="eager", local_files_only=True, trust_remote_code=False
+        str(folder),
+        attn_implementation="eager",
+        local_files_only=True,
+        trust_remote_code=False,
+        use_safetensors=True,
     ).eval()
     tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
     pooling = _pooling_mode(folder)
@@ -84,16 +92,18 @@ def _quantize(source: Path, target: Path) -> None:
     quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True)
 
 
-def export_int8(folder: Path, out_dir: Path, step: Callable[[str], None] | None = None) -> Path:
+def export_int8(folder: Path, out_dir: Path, step: Report = silent) -> Path:
     """Write ``out_dir/model.int8.onnx`` for the sentence-transformers folder ``folder``."""
-    step = step or (lambda _msg: None)
+    _pooling_mode(folder)  # fail before the slow export if the graph could not pool like the model
     out_dir.mkdir(parents=True, exist_ok=True)
     fp32 = out_dir / "model.fp32.onnx"
     try:
         step("Exporting to ONNX")
-        _export_fp32(folder, fp32)
+        with quiet_libraries():
+            _export_fp32(folder, fp32)
         step("Quantizing to int8")
-        _quantize(fp32, out_dir / INT8_FILE)
+        with quiet_libraries():
+            _quantize(fp32, out_dir / INT8_FILE)
     finally:
         fp32.unlink(missing_ok=True)
     return out_dir / INT8_FILE

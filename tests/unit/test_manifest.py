@@ -46,6 +46,12 @@ def test_missing_file_is_caught(folder: Path) -> None:
         verify_manifest(folder)
 
 
+def test_a_file_the_manifest_does_not_list_is_caught(folder: Path) -> None:
+    (folder / "sub" / "extra.onnx").write_bytes(b"planted")
+    with pytest.raises(ModelCacheError, match=r"does not list: \['sub/extra.onnx'\]"):
+        verify_manifest(folder)
+
+
 def test_missing_or_garbled_manifest(folder: Path) -> None:
     (folder / MANIFEST_NAME).write_text("{not json")
     with pytest.raises(ModelCacheError, match="unreadable"):
