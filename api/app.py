@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def _default_factory(settings: Settings) -> EmbedderFactory:
     from suggest.embed.loader import load_embedder
 
-    return lambda: load_embedder(settings, step=log.info, warn=log.warning)
+    return lambda: load_embedder(settings, step=log.info, warn=log.warning, isolate_build=True)
 
 
 def create_app(settings: Settings | None = None, embedder_factory: EmbedderFactory | None = None) -> FastAPI:

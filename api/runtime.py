@@ -38,8 +38,9 @@ class ModelRuntime:
             embedder = self._factory()
             embedder.embed([WARM_UP_TEXT])  # first inference allocates buffers; do it before traffic
         except Exception as err:  # any failure must surface in /readyz, not kill a thread silently
-            self.error = f"{type(err).__name__}: {err}"
-            log.error("model loading failed: %s", self.error)
+            # /readyz is unauthenticated: it gets the kind of failure, the log gets the details
+            self.error = f"the model failed to load ({type(err).__name__}); the server log has the details"
+            log.error("model loading failed: %s: %s", type(err).__name__, err)
         else:
             self.embedder = embedder
             self.load_seconds = round(time.perf_counter() - started, 2)

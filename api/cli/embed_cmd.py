@@ -3,23 +3,39 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, get_args
+from typing import Annotated
 
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from api.cli.progress import steps
-from suggest.config import EmbedBackend, get_settings
+from suggest.config import get_settings
 from suggest.embed.loader import load_embedder
 from suggest.embed.text import validate_texts
 from suggest.errors import InputError
 from suggest.language import detect_language
-from suggest.protocols import TextKind
 
 console = Console()
+MAX_TABLE = 12
+
+
+class Kind(StrEnum):
+    query = "query"
+    passage = "passage"
+
+
+class Backend(StrEnum):
+    """The values of suggest.config.EmbedBackend, as choices typer can check and list."""
+
+    auto = "auto"
+    onnx = "onnx"
+    torch = "torch"
+    fake = "fake"
 
 
 def _read_file(path: Path) -> list[str]:
@@ -59,7 +75,7 @@ def _table(texts: list[str], vectors: np.ndarray) -> Table:
         for j in range(len(texts)):
             value = f"{sims[i, j]:.3f}"
             cells.append(f"[bold green]{value}[/]" if best and {i, j} == set(best) else value)
-        table.add_row(str(i + 1), detect_language(text).code, _short(text), *cells)
+        table.add_row(str(i + 1), detect_language(text).code, escape(_short(text)), *cells)
     if best:
         table.caption = f"closest pair: #{best[0] + 1} and #{best[1] + 1} ({sims[best]:.3f})"
     return table
@@ -71,29 +87,24 @@ def embed(
         Path | None, typer.Option("--file", "-f", help="Embed each non-empty line of a UTF-8 file.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print {model, dim, vectors} as JSON.")] = False,
-    kind: Annotated[str, typer.Option(help="query (tickets) or passage (KB texts).")] = "query",
-    backend: Annotated[
-        str | None, typer.Option(help="auto, onnx, torch or fake (default: settings).")
-    ] = None,
+    kind: Annotated[Kind, typer.Option(help="query (tickets) or passage (KB texts).")] = Kind.query,
+    backend: Annotated[Backend | None, typer.Option(help="Embedding backend (default: settings).")] = None,
 ) -> None:
     """Embed texts and print their pairwise cosines (or the vectors, with --json)."""
     items = list(texts or []) + (_read_file(file) if file else [])
     if not items:
         raise InputError("nothing to embed: give texts as arguments or --file PATH")
-    if kind not in ("query", "passage"):
-        raise InputError(f"--kind must be query or passage, got {kind!r}")
+    if len(items) > MAX_TABLE and not as_json:
+        raise InputError(f"the table compares at most {MAX_TABLE} texts, got {len(items)}; use --json")
     items = validate_texts(items)  # fail on bad input before the model loads
     settings = get_settings()
     if backend is not None:
-        if backend not in get_args(EmbedBackend):
-            raise InputError(f"--backend must be one of auto, onnx, torch, fake; got {backend!r}")
-        settings = settings.model_copy(update={"embed_backend": backend})
+        settings = settings.model_copy(update={"embed_backend": backend.value})
     with steps() as report:
         report.step("Loading the model")
         embedder = load_embedder(settings, step=report.step, warn=report.warn)
         report.step(f"Embedding {len(items)} text(s)")
-        text_kind: TextKind = "query" if kind == "query" else "passage"
-        vectors = embedder.embed(items, text_kind)
+        vectors = embedder.embed(items, kind.value)
     if as_json:
         payload = {
             "model": embedder.name,

@@ -6,9 +6,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from api.cli.progress import steps
+from api.cli.progress import err_console, steps
 from suggest.config import get_settings
 from suggest.errors import ModelCacheError
 from suggest.models.prepare import PreparedModel, cache_root, load_prepared, prepare_model
@@ -59,7 +60,9 @@ def verify() -> None:
             report.step("Checking sha256 of every file")
             prepared = load_prepared(settings)
     except ModelCacheError as err:
-        console.print(f"[red]✗[/red] {err}\nRun `replykit models prepare` to rebuild {cache_root(settings)}.")
+        err_console.print(
+            f"[red]✗[/red] {escape(str(err))}\nRun `replykit models prepare` to rebuild it.", highlight=False
+        )
         raise typer.Exit(1) from None
-    console.print(f"[green]✓[/green] {cache_root(settings)} matches its manifest.")
+    console.print(f"[green]✓[/green] {escape(str(cache_root(settings)))} matches its manifest.")
     console.print(_summary(prepared))

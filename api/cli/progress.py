@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 err_console = Console(stderr=True)
@@ -24,15 +25,15 @@ class StepReporter:
     def _finish_current(self) -> None:
         if self._current is not None:
             took = time.perf_counter() - self._started
-            self._progress.console.print(f"[green]✓[/green] {self._current} [dim]({took:.1f}s)[/dim]")
+            self._progress.console.print(f"[green]✓[/green] {escape(self._current)} [dim]({took:.1f}s)[/dim]")
 
     def step(self, message: str) -> None:
         self._finish_current()
         self._current, self._started = message, time.perf_counter()
-        self._progress.reset(self._task, description=message)
+        self._progress.reset(self._task, description=escape(message))
 
     def warn(self, message: str) -> None:
-        self._progress.console.print(f"[yellow]warning:[/yellow] {message}")
+        self._progress.console.print(f"[yellow]warning:[/yellow] {escape(message)}", highlight=False)
 
     def close(self) -> None:
         self._finish_current()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+
+from api.deps import Runtime
 
 router = APIRouter(tags=["health"])
 
@@ -15,9 +17,8 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", response_model=None)
-def readyz(request: Request) -> JSONResponse:
+def readyz(runtime: Runtime) -> JSONResponse:
     """200 once the model is loaded and warmed up; 503 while loading or after a failure."""
-    runtime = request.app.state.runtime
     body: dict[str, object] = {"status": runtime.status}
     if runtime.embedder is not None:
         body |= {

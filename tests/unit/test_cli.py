@@ -62,8 +62,7 @@ def test_embed_reads_lines_from_a_file(tmp_path: Path) -> None:
         (["embed"], "nothing to embed"),
         (["embed", "   "], "text 1 is empty or only whitespace"),
         (["embed", "ok", "bad\udcffbyte"], "text 2 is not valid UTF-8"),
-        (["embed", "--kind", "document", "x"], "--kind must be query or passage"),
-        (["embed", "--backend", "gpu", "x"], "--backend must be one of"),
+        ([*(["embed"] + [f"text {i}" for i in range(13)])], "at most 12 texts"),
     ],
 )
 def test_bad_embed_input_is_one_clear_line(
@@ -73,6 +72,27 @@ def test_bad_embed_input_is_one_clear_line(
     assert code == 2
     assert message in " ".join(err.split())
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("option", "value"), [("--kind", "document"), ("--backend", "gpu")])
+def test_unknown_choice_is_a_usage_error(option: str, value: str) -> None:
+    result = runner.invoke(app, ["embed", option, value, "x"])
+    assert result.exit_code == 2 and "Invalid value" in result.output
+
+
+def test_backend_choices_match_the_settings() -> None:
+    from typing import get_args
+
+    from api.cli.embed_cmd import Backend
+    from suggest.config import EmbedBackend
+
+    assert [b.value for b in Backend] == list(get_args(EmbedBackend))
+
+
+def test_customer_text_is_not_read_as_markup() -> None:
+    result = runner.invoke(app, ["embed", "[red]refund[/red] now", "[/broken"])
+    assert result.exit_code == 0, result.output
+    assert "[red]refund[/red] now" in result.output and "[/broken" in result.output
 
 
 def test_invalid_utf8_file_names_the_line(
