@@ -1,7 +1,8 @@
-# The same service as `make run`: Python 3.11, CPU torch pinned, model prepared at build time.
+# The same service as `make run`: Python 3.11, torch pinned to 2.13.0, model prepared at build time.
 FROM python:3.11-slim
 
-# Point this at a PyTorch CPU wheel index to avoid the much larger CUDA build of torch.
+# Plain PyPI gives the CUDA build of torch (several GB). Point this at a PyTorch CPU wheel index
+# (docker build --build-arg TORCH_INDEX_URL=...) for the CPU-only build that replykit needs.
 ARG TORCH_INDEX_URL=""
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -27,6 +28,7 @@ RUN pip install --no-cache-dir ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"
 
 USER replykit
 EXPOSE 8000
+# Healthy means ready: a model that failed to load makes the container unhealthy.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
-  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"
+  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=4)"
 CMD ["replykit", "serve"]

@@ -34,7 +34,7 @@ test-fast: install
 	$(BIN)/pytest -m "not slow"
 
 bench: model
-	$(BIN)/python -m eval.bench_embed
+	$(BIN)/python -m eval.bench_embed --rounds 3
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
