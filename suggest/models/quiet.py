@@ -1,7 +1,8 @@
 """Silence third-party chatter (progress bars, tracer warnings) around the calls that make it.
 
 Kept narrow on purpose: our own progress and warning messages, and other threads' logging in a
-running server, must not be swallowed. Library loggers are raised by name, never the root logger.
+running server, must not be swallowed. Library loggers are raised by name; of what libraries log
+straight to the root logger, only records from their own source files are dropped.
 """
 
 from __future__ import annotations
