@@ -50,12 +50,18 @@ VARIABLES: dict[str, Variable] = {
         Variable("agent_name", "The name of the agent who sends the reply.", "Daan"),
         Variable("company_name", "The tenant's company name.", "Helioport Energy"),
         Variable("business_hours", "Opening hours, in words.", "Monday to Friday, 08:00-17:30"),
-        Variable("expected_response_time", "When a person will answer, from business hours.", "within 4 hours"),
+        Variable(
+            "expected_response_time", "When a person will answer, from business hours.", "within 4 hours"
+        ),
         Variable("next_business_day", "The next day the team is at work.", "Tuesday 09:00"),
-        Variable("kb_link", "The URL of the most relevant KB article.", "https://help.example/inverter-codes"),
+        Variable(
+            "kb_link", "The URL of the most relevant KB article.", "https://help.example/inverter-codes"
+        ),
         Variable("kb_title", "The title of that KB article.", "Reading your inverter's error codes"),
         Variable("order_number", "The customer's order number.", "HP-2026-1187"),
-        Variable("incident_summary", "A short description of a known incident.", "the monitoring app is down"),
+        Variable(
+            "incident_summary", "A short description of a known incident.", "the monitoring app is down"
+        ),
         Variable("csat_link", "A link to the satisfaction survey.", "https://survey.example/abc"),
     )
 }

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
         default=None,
         description="A local sentence-transformers folder to use instead of the embedded e5-small.",
     )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database; default: SQLite (WAL mode) in data_dir/replykit.db.",
+    )
     embed_backend: EmbedBackend = Field(
         default="auto",
         description="auto: ONNX int8 when it passed its agreement check, else torch fp32.",

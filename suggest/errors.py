@@ -28,3 +28,27 @@ class ModelQualityError(ReplykitError):
 
 class InputError(ReplykitError):
     """Caller-supplied text or parameters are unusable."""
+
+
+class InvalidContent(InputError):
+    """Content (an article, a canned response, a template) failed validation; ``problems`` lists why.
+
+    Each problem is ``(field, message)``, so the API can return all of them at once as a 422.
+    """
+
+    def __init__(self, what: str, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        listed = "; ".join(f"{field}: {message}" for field, message in problems)
+        super().__init__(f"{what} is invalid ({len(problems)} problem(s)): {listed}")
+
+
+class NotFound(ReplykitError):
+    """The requested item does not exist for this tenant."""
+
+
+class Conflict(ReplykitError):
+    """The request conflicts with what is stored (e.g. a duplicate external id)."""
+
+
+class IndexCorrupt(ReplykitError):
+    """An index build on disk fails its manifest; it is rebuilt from the database."""

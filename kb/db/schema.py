@@ -1,0 +1,151 @@
+"""Tables. Every content table carries ``tenant_id``; every query in kb/store.py filters on it.
+
+Embeddings are stored next to the text they came from (float32 bytes plus the model's name), so an
+index can be rebuilt without re-embedding, and only changed text is embedded again.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    default_language: Mapped[str] = mapped_column(String(16), default="en")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    """Only a SHA-256 of the key is stored; the key itself is shown once, when it is created."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[str]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class Article(Base):
+    __tablename__ = "articles"
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    external_id: Mapped[str] = mapped_column(String(200))
+    canonical_id: Mapped[str] = mapped_column(String(200), index=True)
+    language: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    body_format: Mapped[str] = mapped_column(String(16))
+    body_html: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(2000))
+    tags: Mapped[list[str]]
+    updated_at: Mapped[datetime | None]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    modified_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    passages: Mapped[list[Passage]] = relationship(
+        back_populates="article", cascade="all, delete-orphan", order_by="Passage.ordinal"
+    )
+
+
+class Passage(Base):
+    __tablename__ = "passages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    ordinal: Mapped[int]
+    heading: Mapped[str] = mapped_column(String(1000))
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
+    embedding_model: Mapped[str | None] = mapped_column(String(200))
+
+    article: Mapped[Article] = relationship(back_populates="passages")
+
+
+class CannedResponse(Base):
+    """One canonical reply; its language variants hold the templates."""
+
+    __tablename__ = "canned_responses"
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    external_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(500))
+    category: Mapped[str] = mapped_column(String(32), index=True)
+    intents: Mapped[list[str]]
+    needs_from_customer: Mapped[list[str]]
+    variables: Mapped[list[str]]
+    auto_send: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    version: Mapped[int] = mapped_column(default=1)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    modified_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    variants: Mapped[list[CannedVariant]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", order_by="CannedVariant.language"
+    )
+    versions: Mapped[list[CannedVersion]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", order_by="CannedVersion.version"
+    )
+
+
+class CannedVariant(Base):
+    __tablename__ = "canned_variants"
+    __table_args__ = (UniqueConstraint("response_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("canned_responses.id", ondelete="CASCADE"), index=True
+    )
+    language: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
+    embedding_model: Mapped[str | None] = mapped_column(String(200))
+
+    response: Mapped[CannedResponse] = relationship(back_populates="variants")
+
+
+class CannedVersion(Base):
+    """A snapshot of a canned response as it was saved; version 1 is the first save."""
+
+    __tablename__ = "canned_versions"
+    __table_args__ = (UniqueConstraint("response_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("canned_responses.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int]
+    snapshot: Mapped[dict[str, Any]]
+    source: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    response: Mapped[CannedResponse] = relationship(back_populates="versions")

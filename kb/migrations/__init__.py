@@ -1,0 +1,1 @@
+"""Alembic migrations for the replykit schema (kb/db/schema.py). Applied by kb.db.migrate."""

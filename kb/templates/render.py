@@ -1,0 +1,52 @@
+"""Rendering: values are data, gaps are visible, and the result lists what was missing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from jinja2 import TemplateError
+
+from kb.templates.sandbox import CappedSandbox, render_capped
+from kb.templates.validate import template_problems
+from suggest.errors import InputError, InvalidContent
+
+MISSING_MARK = "[missing: {name}]"
+"""What stands in for a value nobody could fill: loud enough that no agent sends it unnoticed."""
+MAX_VALUE_CHARS = 2_000
+
+_ENV = CappedSandbox()
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    missing: tuple[str, ...]
+    """Declared variables that had no value; the text carries MISSING_MARK for each."""
+
+
+def render_template(source: str, declared: Iterable[str], values: Mapping[str, object]) -> Rendered:
+    """Render a saved template with ``values``. Unknown keys in ``values`` are ignored."""
+    declared = tuple(dict.fromkeys(declared))
+    problems = template_problems(source, declared)
+    if problems:
+        raise InvalidContent("template", [("body", p) for p in problems])
+    filled: dict[str, str] = {}
+    missing: list[str] = []
+    for name in declared:
+        value = values.get(name)
+        text = "" if value is None else str(value).strip()
+        if not text:
+            missing.append(name)
+            text = MISSING_MARK.format(name=name)
+        elif len(text) > MAX_VALUE_CHARS:
+            raise InputError(
+                f"value for '{name}' has {len(text):,} characters, the limit is {MAX_VALUE_CHARS:,}; "
+                "pass a shorter value"
+            )
+        filled[name] = text
+    try:
+        rendered = render_capped(_ENV, source, filled)
+    except TemplateError as err:  # SecurityError and UndefinedError are TemplateErrors
+        raise InvalidContent("template", [("body", f"cannot render: {err}")]) from err
+    return Rendered(text=rendered, missing=tuple(missing))
