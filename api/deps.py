@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from api.runtime import ModelRuntime
+from kb.library import Library
+from kb.store import Store
+from suggest.errors import NotReadyError
+
+_library_lock = threading.Lock()
 
 
 def get_runtime(request: Request) -> ModelRuntime:
@@ -14,4 +20,27 @@ def get_runtime(request: Request) -> ModelRuntime:
     return runtime
 
 
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def get_library(request: Request) -> Library:
+    """The library needs the model for search; until it is loaded this answers 503."""
+    state = request.app.state
+    if getattr(state, "library", None) is None:
+        embedder = state.runtime.embedder
+        if embedder is None:
+            raise NotReadyError(
+                f"the model is {state.runtime.status}; search is available once /readyz says ready"
+            )
+        with _library_lock:
+            if getattr(state, "library", None) is None:
+                state.library = Library(state.store, embedder, state.settings.data_dir / "index")
+    library: Library = state.library
+    return library
+
+
 Runtime = Annotated[ModelRuntime, Depends(get_runtime)]
+StoreDep = Annotated[Store, Depends(get_store)]
+LibraryDep = Annotated[Library, Depends(get_library)]

@@ -1,13 +1,34 @@
-"""The one place where replykit's errors become HTTP responses."""
+"""The one place where replykit's errors become HTTP responses.
+
+Every error body has the same shape: ``{"error", "detail"}``, plus ``problems`` (a list of
+``{"field", "message"}``) for validation failures, whether pydantic or our own rules found them.
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from suggest.errors import ConfigError, InputError, ModelCacheError, ReplykitError
+from suggest.errors import (
+    ConfigError,
+    ConflictError,
+    InputError,
+    InvalidContentError,
+    ModelCacheError,
+    NotFoundError,
+    NotReadyError,
+    ReplykitError,
+)
 
-STATUS = {InputError: 422, ModelCacheError: 503, ConfigError: 500}
+STATUS = {
+    InputError: 422,
+    NotFoundError: 404,
+    ConflictError: 409,
+    NotReadyError: 503,
+    ModelCacheError: 503,
+    ConfigError: 500,
+}
 
 
 def _status(err: ReplykitError) -> int:
@@ -19,8 +40,23 @@ def _status(err: ReplykitError) -> int:
 
 async def _handle(_request: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, ReplykitError)
-    return JSONResponse({"error": type(err).__name__, "detail": str(err)}, status_code=_status(err))
+    body: dict[str, object] = {"error": type(err).__name__, "detail": str(err)}
+    if isinstance(err, InvalidContentError):
+        body["problems"] = [{"field": field, "message": message} for field, message in err.problems]
+    headers = {"Retry-After": "5"} if isinstance(err, NotReadyError) else None
+    return JSONResponse(body, status_code=_status(err), headers=headers)
+
+
+async def _handle_validation(_request: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, RequestValidationError)
+    problems = [
+        {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "message": e["msg"]}
+        for e in err.errors()
+    ]
+    detail = f"the request is invalid ({len(problems)} problem(s)); see problems"
+    return JSONResponse({"error": "InvalidRequest", "detail": detail, "problems": problems}, status_code=422)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ReplykitError, _handle)
+    app.add_exception_handler(RequestValidationError, _handle_validation)

@@ -30,7 +30,7 @@ class InputError(ReplykitError):
     """Caller-supplied text or parameters are unusable."""
 
 
-class InvalidContent(InputError):
+class InvalidContentError(InputError):
     """Content (an article, a canned response, a template) failed validation; ``problems`` lists why.
 
     Each problem is ``(field, message)``, so the API can return all of them at once as a 422.
@@ -42,13 +42,17 @@ class InvalidContent(InputError):
         super().__init__(f"{what} is invalid ({len(problems)} problem(s)): {listed}")
 
 
-class NotFound(ReplykitError):
+class NotFoundError(ReplykitError):
     """The requested item does not exist for this tenant."""
 
 
-class Conflict(ReplykitError):
+class ConflictError(ReplykitError):
     """The request conflicts with what is stored (e.g. a duplicate external id)."""
 
 
-class IndexCorrupt(ReplykitError):
+class IndexCorruptError(ReplykitError):
     """An index build on disk fails its manifest; it is rebuilt from the database."""
+
+
+class NotReadyError(ReplykitError):
+    """A dependency (the model, the index) is still loading; try again shortly."""

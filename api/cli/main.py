@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from api.cli import models_cmd
+from api.cli import kb_cmd, models_cmd
+from api.cli.admin_cmd import demo, keys
 from api.cli.embed_cmd import embed
 from api.cli.progress import err_console
 from suggest.config import get_settings
@@ -23,6 +24,9 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals may hold ticket text
 )
 app.add_typer(models_cmd.app, name="models")
+app.add_typer(kb_cmd.app, name="kb")
+app.add_typer(keys, name="keys")
+app.command()(demo)
 app.command()(embed)
 console = Console()
 

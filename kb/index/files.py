@@ -19,7 +19,7 @@ from pathlib import Path
 
 from kb.index.vectors import FaissIndex, IndexKind
 from kb.store.items import IndexItem
-from suggest.errors import IndexCorrupt
+from suggest.errors import IndexCorruptError
 
 FORMAT = 1
 KEEP_BUILDS = 2
@@ -117,29 +117,31 @@ def current_build(tenant_root: Path) -> str | None:
 def read_build(
     tenant_root: Path, build_id: str, *, model: str, dim: int
 ) -> tuple[Manifest, FaissIndex, list[IndexItem]]:
-    """Load a build after checking every file against its manifest; IndexCorrupt says what is wrong."""
+    """Load a build after checking every file against its manifest; IndexCorruptError says what is wrong."""
     folder = tenant_root / "builds" / build_id
     try:
         manifest = Manifest(**json.loads((folder / MANIFEST).read_text()))
     except (OSError, ValueError, TypeError) as err:
-        raise IndexCorrupt(f"index build {build_id}: unreadable manifest ({err})") from err
+        raise IndexCorruptError(f"index build {build_id}: unreadable manifest ({err})") from err
     if manifest.format != FORMAT or manifest.model != model or manifest.dim != dim:
-        raise IndexCorrupt(
+        raise IndexCorruptError(
             f"index build {build_id} is for model {manifest.model} (dim {manifest.dim}, format "
             f"{manifest.format}); the service runs {model} (dim {dim}, format {FORMAT})"
         )
     for name in (VECTORS, ITEMS):
         path = folder / name
         if not path.is_file() or _sha256(path) != manifest.files.get(name):
-            raise IndexCorrupt(f"index build {build_id}: {name} is missing or does not match its checksum")
+            raise IndexCorruptError(
+                f"index build {build_id}: {name} is missing or does not match its checksum"
+            )
     try:
         index = FaissIndex.read(folder / VECTORS, manifest.kind)
         rows = json.loads((folder / ITEMS).read_text())
         items = [IndexItem(r[0], r[1], r[2], r[3], r[4], tuple(r[5]), r[6]) for r in rows]
     except (RuntimeError, ValueError, IndexError, TypeError) as err:
-        raise IndexCorrupt(f"index build {build_id}: cannot be read ({err})") from err
+        raise IndexCorruptError(f"index build {build_id}: cannot be read ({err})") from err
     if index.size != manifest.count or len(items) != manifest.count:
-        raise IndexCorrupt(
+        raise IndexCorruptError(
             f"index build {build_id}: holds {index.size} vectors, manifest says {manifest.count}"
         )
     return manifest, index, items

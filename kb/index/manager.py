@@ -22,7 +22,7 @@ from kb.index.snapshot import Snapshot
 from kb.index.vectors import FaissIndex, IndexKind
 from kb.store import Store
 from kb.store.items import content_digest, indexable, pending_embeddings, store_embeddings
-from suggest.errors import IndexCorrupt
+from suggest.errors import IndexCorruptError
 from suggest.protocols import Embedder
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class IndexManager:
             manifest, index, items = files.read_build(
                 self._tenant_root(tenant_id), build_id, model=self.embedder.name, dim=self.embedder.dim
             )
-        except IndexCorrupt as err:
+        except IndexCorruptError as err:
             log.warning("index for tenant %s refused, rebuilding from the database: %s", tenant_id, err)
             return None
         if check_digest:

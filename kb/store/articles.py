@@ -12,7 +12,7 @@ from kb.chunking import chunk
 from kb.content import sections, to_safe_html
 from kb.db.schema import Article, Passage
 from kb.records import ArticleIn
-from suggest.errors import Conflict, NotFound
+from suggest.errors import ConflictError, NotFoundError
 
 SaveStatus = Literal["created", "updated", "unchanged"]
 
@@ -65,7 +65,7 @@ def save_article(
     if article_id is not None:
         article = get_article(session, tenant_id, article_id)
         if by_external is not None and by_external.id != article_id:
-            raise Conflict(
+            raise ConflictError(
                 f"external id {record.external_id!r} already belongs to article {by_external.id}; "
                 "choose another external id"
             )
@@ -87,7 +87,7 @@ def save_article(
 def get_article(session: Session, tenant_id: str, article_id: int) -> Article:
     article = session.get(Article, article_id, options=[selectinload(Article.passages)])
     if article is None or article.tenant_id != tenant_id:
-        raise NotFound(f"no article with id {article_id}")
+        raise NotFoundError(f"no article with id {article_id}")
     return article
 
 

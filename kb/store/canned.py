@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, selectinload
 from kb.db.schema import CannedResponse, CannedVariant, CannedVersion
 from kb.records import CannedIn, canned_problems
 from kb.store.articles import SaveStatus
-from suggest.errors import Conflict, InvalidContent, NotFound
+from suggest.errors import ConflictError, InvalidContentError, NotFoundError
 
 
 def _fill(response: CannedResponse, record: CannedIn) -> None:
@@ -46,7 +46,7 @@ def save_canned(
     """Create or update (by id, else by external id). Every change is a new version in the history."""
     problems = canned_problems(record)
     if problems:
-        raise InvalidContent(f"canned response {record.external_id!r}", problems)
+        raise InvalidContentError(f"canned response {record.external_id!r}", problems)
     by_external = session.scalar(
         select(CannedResponse)
         .where(CannedResponse.tenant_id == tenant_id, CannedResponse.external_id == record.external_id)
@@ -56,7 +56,7 @@ def save_canned(
     if response_id is not None:
         response = get_canned(session, tenant_id, response_id)
         if by_external is not None and by_external.id != response_id:
-            raise Conflict(
+            raise ConflictError(
                 f"external id {record.external_id!r} already belongs to canned response {by_external.id}; "
                 "choose another external id"
             )
@@ -87,7 +87,7 @@ def save_canned(
 def get_canned(session: Session, tenant_id: str, response_id: int) -> CannedResponse:
     response = session.get(CannedResponse, response_id, options=[selectinload(CannedResponse.variants)])
     if response is None or response.tenant_id != tenant_id:
-        raise NotFound(f"no canned response with id {response_id}")
+        raise NotFoundError(f"no canned response with id {response_id}")
     return response
 
 

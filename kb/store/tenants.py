@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from kb.db.schema import ApiKey, Tenant, utcnow
 from kb.vocabulary import SLUG
-from suggest.errors import InputError, NotFound
+from suggest.errors import InputError, NotFoundError
 
 SCOPES = ("agent", "admin")
 """agent: analyse tickets, search, suggest, give feedback. admin: also manage content and models."""
@@ -40,7 +40,9 @@ def ensure_tenant(session: Session, tenant_id: str, name: str | None = None, lan
 def get_tenant(session: Session, tenant_id: str) -> Tenant:
     tenant = session.get(Tenant, tenant_id)
     if tenant is None:
-        raise NotFound(f"no tenant {tenant_id!r}; create it with `replykit kb import --tenant {tenant_id}`")
+        raise NotFoundError(
+            f"no tenant {tenant_id!r}; create it with `replykit kb import --tenant {tenant_id}`"
+        )
     return tenant
 
 
@@ -71,5 +73,5 @@ def resolve_key(session: Session, key: str) -> Principal | None:
 def revoke_key(session: Session, tenant_id: str, key_id: int) -> None:
     row = session.get(ApiKey, key_id)
     if row is None or row.tenant_id != tenant_id:
-        raise NotFound(f"no API key {key_id} for tenant {tenant_id!r}")
+        raise NotFoundError(f"no API key {key_id} for tenant {tenant_id!r}")
     row.revoked_at = utcnow()

@@ -9,7 +9,7 @@ from jinja2 import TemplateError
 
 from kb.templates.sandbox import CappedSandbox, render_capped
 from kb.templates.validate import template_problems
-from suggest.errors import InputError, InvalidContent
+from suggest.errors import InputError, InvalidContentError
 
 MISSING_MARK = "[missing: {name}]"
 """What stands in for a value nobody could fill: loud enough that no agent sends it unnoticed."""
@@ -30,7 +30,7 @@ def render_template(source: str, declared: Iterable[str], values: Mapping[str, o
     declared = tuple(dict.fromkeys(declared))
     problems = template_problems(source, declared)
     if problems:
-        raise InvalidContent("template", [("body", p) for p in problems])
+        raise InvalidContentError("template", [("body", p) for p in problems])
     filled: dict[str, str] = {}
     missing: list[str] = []
     for name in declared:
@@ -48,5 +48,5 @@ def render_template(source: str, declared: Iterable[str], values: Mapping[str, o
     try:
         rendered = render_capped(_ENV, source, filled)
     except TemplateError as err:  # SecurityError and UndefinedError are TemplateErrors
-        raise InvalidContent("template", [("body", f"cannot render: {err}")]) from err
+        raise InvalidContentError("template", [("body", f"cannot render: {err}")]) from err
     return Rendered(text=rendered, missing=tuple(missing))
