@@ -20,6 +20,7 @@ model: install
 	$(BIN)/replykit models prepare
 
 run: model
+	$(BIN)/replykit demo
 	$(BIN)/replykit serve
 
 lint: install
@@ -35,6 +36,7 @@ test-fast: install
 
 bench: model
 	$(BIN)/python -m eval.bench_embed --rounds 3
+	$(BIN)/python -m eval.bench_kb
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -63,7 +63,7 @@ def write_build(
     """Write a complete build and return its manifest; CURRENT is not touched (see ``point_to``)."""
     builds = tenant_root / "builds"
     builds.mkdir(parents=True, exist_ok=True)
-    build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:8]  # sorts by age
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=builds))
     try:
         index.write(tmp / VECTORS)

@@ -96,7 +96,8 @@ class IndexManager:
         if check_digest:
             with self.store.session() as session:
                 items_now, _ = indexable(session, tenant_id, self.embedder.name, self.embedder.dim)
-            if content_digest(items_now) != manifest.content_digest:
+                pending = pending_embeddings(session, tenant_id, self.embedder.name)
+            if pending or content_digest(items_now) != manifest.content_digest:
                 log.info("index for tenant %s is older than the database; rebuilding", tenant_id)
                 return None
         return Snapshot(build_id, manifest.model, manifest.content_digest, index, items)

@@ -67,7 +67,7 @@ def _hydrate(
             select(Passage, Article)
             .join(Article)
             .where(Passage.id.in_(by_kind["passage"]), Article.tenant_id == tenant_id)
-        ).tuples()
+        )
     }
     variants = {
         v.id: (v, r)
@@ -79,7 +79,7 @@ def _hydrate(
                 CannedResponse.tenant_id == tenant_id,
                 CannedResponse.state == "active",
             )
-        ).tuples()
+        )
     }
     hits: list[Hit] = []
     for vid, score in rows:

@@ -21,23 +21,20 @@ def _fill(response: CannedResponse, record: CannedIn) -> None:
     response.auto_send = record.auto_send
     response.state = record.state
     response.content_hash = record.content_hash()
-    old = {v.content_hash: v for v in response.variants}
-    fresh = []
+    # Update variants in place by language: replacing the collection would insert the new rows
+    # before deleting the old ones and trip the (response, language) unique constraint.
+    by_language = {v.language: v for v in response.variants}
+    wanted = {v.language for v in record.variants}
+    response.variants = [v for v in response.variants if v.language in wanted]
     for variant in record.variants:
+        row = by_language.get(variant.language)
+        if row is None:
+            row = CannedVariant(tenant_id=response.tenant_id, language=variant.language)
+            response.variants.append(row)
         digest = variant.variant_hash()
-        kept = old.get(digest)
-        fresh.append(
-            CannedVariant(
-                tenant_id=response.tenant_id,
-                language=variant.language,
-                title=variant.title,
-                body=variant.body,
-                content_hash=digest,
-                embedding=kept.embedding if kept else None,
-                embedding_model=kept.embedding_model if kept else None,
-            )
-        )
-    response.variants = fresh
+        if row.content_hash != digest:
+            row.title, row.body, row.content_hash = variant.title, variant.body, digest
+            row.embedding = row.embedding_model = None
 
 
 def save_canned(

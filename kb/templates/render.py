@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from jinja2 import TemplateError
 
 from kb.templates.sandbox import CappedSandbox, render_capped
-from kb.templates.validate import template_problems
+from kb.templates.validate import template_problems, used_variables
 from suggest.errors import InputError, InvalidContentError
 
 MISSING_MARK = "[missing: {name}]"
@@ -22,7 +22,7 @@ _ENV = CappedSandbox()
 class Rendered:
     text: str
     missing: tuple[str, ...]
-    """Declared variables that had no value; the text carries MISSING_MARK for each."""
+    """Variables the template uses that had no value; the text carries MISSING_MARK for each."""
 
 
 def render_template(source: str, declared: Iterable[str], values: Mapping[str, object]) -> Rendered:
@@ -33,7 +33,8 @@ def render_template(source: str, declared: Iterable[str], values: Mapping[str, o
         raise InvalidContentError("template", [("body", p) for p in problems])
     filled: dict[str, str] = {}
     missing: list[str] = []
-    for name in declared:
+    used = used_variables(source)
+    for name in (n for n in declared if n in used):
         value = values.get(name)
         text = "" if value is None else str(value).strip()
         if not text:
@@ -47,6 +48,6 @@ def render_template(source: str, declared: Iterable[str], values: Mapping[str, o
         filled[name] = text
     try:
         rendered = render_capped(_ENV, source, filled)
-    except TemplateError as err:  # SecurityError and UndefinedError are TemplateErrors
+    except (TemplateError, ArithmeticError) as err:  # SecurityError and UndefinedError are TemplateErrors
         raise InvalidContentError("template", [("body", f"cannot render: {err}")]) from err
     return Rendered(text=rendered, missing=tuple(missing))

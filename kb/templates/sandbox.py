@@ -18,6 +18,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 MAX_REPEAT_CHARS = 10_000
 """Largest sequence a ``*`` may produce."""
 MAX_EXPONENT = 64
+MAX_POWER_BITS = 4_096
+"""Largest integer a ``**`` may produce; chained powers would otherwise grow without bound."""
 MAX_OUTPUT_CHARS = 20_000
 """A reply longer than this is a template bug, not a reply."""
 
@@ -41,8 +43,11 @@ class CappedSandbox(ImmutableSandboxedEnvironment):
                 repeats = isinstance(seq, str | list | tuple) and isinstance(times, int)
                 if repeats and len(seq) * max(times, 0) > MAX_REPEAT_CHARS:
                     raise SecurityError(f"repetition would produce more than {MAX_REPEAT_CHARS} items")
-        if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
-            raise SecurityError(f"exponent {right} is above the limit of {MAX_EXPONENT}")
+        if operator == "**" and isinstance(right, int | float):
+            if abs(right) > MAX_EXPONENT:
+                raise SecurityError(f"exponent {right} is above the limit of {MAX_EXPONENT}")
+            if isinstance(left, int) and left.bit_length() * abs(right) > MAX_POWER_BITS:
+                raise SecurityError(f"the power would have more than {MAX_POWER_BITS} bits")
         return super().call_binop(context, operator, left, right)
 
 
