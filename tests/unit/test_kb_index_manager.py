@@ -11,6 +11,7 @@ import pytest
 
 from kb.index import files
 from kb.index.manager import IndexManager
+from kb.library import Library
 from kb.store.articles import delete_article
 from suggest.embed.fake import HashingEmbedder
 from tests.kb_helpers import add, article, make_library
@@ -18,7 +19,7 @@ from tests.kb_helpers import add, article, make_library
 TOPICS = ["inverter error code", "invoice payment", "charger cable", "battery backup", "roof leak"]
 
 
-def _fill(tmp_path: Path, n: int = 5) -> tuple[object, list[int]]:
+def _fill(tmp_path: Path, n: int = 5) -> tuple[Library, list[int]]:
     library = make_library(tmp_path)
     ids = add(
         library,

@@ -17,7 +17,8 @@ EXACT: dict[str, Factory] = {
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
-    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    out: np.ndarray = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    return out
 
 
 def clustered(n: int, seed: int, dim: int = 384, topics: int = 500) -> np.ndarray:
