@@ -13,12 +13,15 @@ from kb.db.schema import Article, CannedResponse
 from kb.store import Store
 from kb.store.articles import article_record
 from kb.store.canned import canned_record
+from kb.store.tenants import get_tenant
 
 
 def export_jsonl(store: Store, tenant_id: str, path: Path) -> dict[str, int]:
     """Write every article and canned response (archived ones too); returns counts per type."""
     counts = {"article": 0, "canned": 0}
     tmp = path.with_name(f".{path.name}.tmp")
+    with store.session() as session:
+        get_tenant(session, tenant_id)  # an unknown tenant is an error, not an empty file
     with store.session() as session, tmp.open("w", encoding="utf-8") as out:
         articles = session.scalars(
             select(Article).where(Article.tenant_id == tenant_id).order_by(Article.external_id)

@@ -43,10 +43,10 @@ class Library:
         embedded: Progress | None = None,
     ) -> tuple[ImportReport, RefreshReport]:
         """Import ``path`` and bring the index up to date; unchanged content is neither saved nor embedded."""
+        rows = read_source(path, fmt, default_language)  # raises before anything is written
         with self.store.session() as session:
-            ensure_tenant(session, tenant_id, language=default_language)
-        rows = read_source(path, fmt, default_language)
-        report = apply_records(self.store, tenant_id, records(rows), progress=rows_done)
+            language = ensure_tenant(session, tenant_id, language=default_language).default_language
+        report = apply_records(self.store, tenant_id, records(rows, language), progress=rows_done)
         return report, self.index.refresh(tenant_id, progress=embedded)
 
     def export(self, tenant_id: str, path: Path) -> dict[str, int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -84,6 +84,9 @@ class ArticleIn(_Strict):
     def _defaults(self) -> ArticleIn:
         if self.canonical_id is None:
             self.canonical_id = self.external_id
+        if self.updated_at is not None and self.updated_at.tzinfo is not None:
+            # stored as naive UTC, so the content hash survives a database round trip
+            self.updated_at = self.updated_at.astimezone(UTC).replace(tzinfo=None)
         if not self.body.strip():
             raise ValueError("body is only whitespace; give the article some text")
         self.tags = sorted(set(self.tags))

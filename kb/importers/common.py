@@ -50,7 +50,7 @@ def _validate(location: str, model: type[Record], fields: dict[str, Any]) -> Par
         return RowProblem(location, describe(err))
 
 
-def records(rows: Iterable[Row | RowProblem]) -> Iterator[Parsed | RowProblem]:
+def records(rows: Iterable[Row | RowProblem], default_language: str = "en") -> Iterator[Parsed | RowProblem]:
     """Articles stream through one by one. Canned rows given one language per row (a flat
     ``language``/``body``, as in CSV or one Markdown file per variant) are merged by external id
     and yielded at the end; their shared fields must agree."""
@@ -72,6 +72,10 @@ def records(rows: Iterable[Row | RowProblem]) -> Iterator[Parsed | RowProblem]:
             if problem:
                 yield problem
     for location, fields in flat_canned.values():
+        # the response's own title is its variant's in the tenant's language, whatever the file order
+        preferred = [v for v in fields["variants"] if v.get("language") == default_language]
+        if preferred and preferred[0].get("title"):
+            fields["title"] = preferred[0]["title"]
         yield _validate(location, CannedIn, fields)
 
 

@@ -4,6 +4,7 @@
 - JSON: a list of records, or ``{"articles": [...], "canned": [...]}``.
 - CSV: one row per article or per canned-response language variant. List cells (tags, intents,
   needs_from_customer, variables) are separated by ``;``. auto_send is true/false/yes/no/1/0.
+Empty cells mean "not given".
 """
 
 from __future__ import annotations
@@ -38,16 +39,19 @@ def read_jsonl(path: Path) -> Source:
 
 
 def read_json(path: Path, data: Any) -> Source:
+    listed: list[tuple[str, Any]]
     if isinstance(data, dict):
-        listed = [({**r, "type": "article"} if isinstance(r, dict) else r) for r in data.get("articles", [])]
-        listed += [({**r, "type": "canned"} if isinstance(r, dict) else r) for r in data.get("canned", [])]
+        listed = [
+            (f"{path.name}: {key}[{n}]", {**row, "type": kind} if isinstance(row, dict) else row)
+            for key, kind in (("articles", "article"), ("canned", "canned"))
+            for n, row in enumerate(data.get(key, []))
+        ]
     elif isinstance(data, list):
-        listed = data
+        listed = [(f"{path.name}[{n}]", row) for n, row in enumerate(data)]
     else:
         yield RowProblem(path.name, "expected a list of records or {'articles': [...], 'canned': [...]}")
         return
-    for n, row in enumerate(listed):
-        location = f"{path.name}[{n}]"
+    for location, row in listed:
         if isinstance(row, dict):
             yield location, row
         else:
@@ -67,14 +71,19 @@ def _cell(name: str, value: str) -> Any:
 def read_csv(path: Path) -> Source:
     with path.open(encoding="utf-8-sig", newline="") as f:
         reader = csv.DictReader(f)
-        for row in reader:
-            location = f"{path.name}:{reader.line_num}"
+        if not reader.fieldnames:
+            yield RowProblem(path.name, "the file is empty; expected a header row of field names")
+            return
+        while True:
+            first_line = reader.line_num + 1  # a quoted cell may span lines; report where the row starts
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            location = f"{path.name}:{first_line}"
             if None in row:
                 yield RowProblem(
                     location, f"has {len(row) - 1 + len(row[None])} cells, the header has {len(row) - 1}"
                 )
                 continue
-            yield (
-                location,
-                {k: _cell(k, v) for k, v in row.items() if v is not None and (v != "" or k == "auto_send")},
-            )
+            yield location, {k: _cell(k, v) for k, v in row.items() if v}
