@@ -67,4 +67,6 @@ VARIABLES: dict[str, Variable] = {
 }
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+TENANT_ID = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+"""Tenant ids also name folders (the index), so they are slugs too; ``-`` is allowed."""
 """Intents and needed-information keys are lowercase slugs, so they can be used as identifiers anywhere."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, Query
 
 from api.auth import Admin
 from api.deps import StoreDep
-from api.routes.kb_common import Limit, Offset, Page, schedule_refresh
+from api.routes.kb_common import Limit, Offset, Page, Refresh, Search
 from kb.db.schema import Article
 from kb.records import ArticleIn
 from kb.store.articles import article_record, delete_article, get_article, list_articles, save_article
@@ -43,8 +44,8 @@ def list_(
     store: StoreDep,
     offset: Offset = 0,
     limit: Limit = 50,
-    language: str | None = None,
-    q: str | None = None,
+    language: Annotated[str | None, Query(max_length=16)] = None,
+    q: Search = None,
 ) -> Page[ArticleOut]:
     with store.session() as session:
         rows, total = list_articles(
@@ -54,13 +55,11 @@ def list_(
 
 
 @router.post("", status_code=201)
-def create(
-    record: ArticleIn, *, who: Admin, store: StoreDep, tasks: BackgroundTasks, request: Request
-) -> ArticleOut:
+def create(record: ArticleIn, *, who: Admin, store: StoreDep, refresh: Refresh) -> ArticleOut:
     with store.session() as session:
         article, _ = save_article(session, who.tenant_id, record)
         out = _out(article)
-    schedule_refresh(tasks, request, who.tenant_id)
+    refresh.after_change(who.tenant_id)
     return out
 
 
@@ -77,18 +76,17 @@ def replace(
     *,
     who: Admin,
     store: StoreDep,
-    tasks: BackgroundTasks,
-    request: Request,
+    refresh: Refresh,
 ) -> ArticleOut:
     with store.session() as session:
         article, _ = save_article(session, who.tenant_id, record, article_id=article_id)
         out = _out(article)
-    schedule_refresh(tasks, request, who.tenant_id)
+    refresh.after_change(who.tenant_id)
     return out
 
 
 @router.delete("/{article_id}", status_code=204)
-def delete(article_id: int, *, who: Admin, store: StoreDep, tasks: BackgroundTasks, request: Request) -> None:
+def delete(article_id: int, *, who: Admin, store: StoreDep, refresh: Refresh) -> None:
     with store.session() as session:
         delete_article(session, who.tenant_id, article_id)
-    schedule_refresh(tasks, request, who.tenant_id)
+    refresh.after_change(who.tenant_id)

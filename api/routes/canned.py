@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.auth import Admin
 from api.deps import StoreDep
-from api.routes.kb_common import Limit, Offset, Page, schedule_refresh
+from api.routes.kb_common import Limit, Offset, Page, Refresh, Search
 from kb.db.schema import CannedResponse
 from kb.records import CannedIn, Language
 from kb.store.canned import (
@@ -71,8 +71,8 @@ def list_(
     offset: Offset = 0,
     limit: Limit = 50,
     category: Category | None = None,
-    state: str | None = None,
-    q: str | None = None,
+    state: Literal["active", "archived"] | None = None,
+    q: Search = None,
 ) -> Page[CannedOut]:
     with store.session() as session:
         rows, total = list_canned(
@@ -82,13 +82,11 @@ def list_(
 
 
 @router.post("", status_code=201)
-def create(
-    record: CannedIn, *, who: Admin, store: StoreDep, tasks: BackgroundTasks, request: Request
-) -> CannedOut:
+def create(record: CannedIn, *, who: Admin, store: StoreDep, refresh: Refresh) -> CannedOut:
     with store.session() as session:
         response, _ = save_canned(session, who.tenant_id, record, source="api")
         out = _out(response)
-    schedule_refresh(tasks, request, who.tenant_id)
+    refresh.after_change(who.tenant_id)
     return out
 
 
@@ -105,24 +103,21 @@ def replace(
     *,
     who: Admin,
     store: StoreDep,
-    tasks: BackgroundTasks,
-    request: Request,
+    refresh: Refresh,
 ) -> CannedOut:
     """Save a new version; archive with ``"state": "archived"``."""
     with store.session() as session:
         response, _ = save_canned(session, who.tenant_id, record, source="api", response_id=response_id)
         out = _out(response)
-    schedule_refresh(tasks, request, who.tenant_id)
+    refresh.after_change(who.tenant_id)
     return out
 
 
 @router.delete("/{response_id}", status_code=204)
-def delete(
-    response_id: int, *, who: Admin, store: StoreDep, tasks: BackgroundTasks, request: Request
-) -> None:
+def delete(response_id: int, *, who: Admin, store: StoreDep, refresh: Refresh) -> None:
     with store.session() as session:
         delete_canned(session, who.tenant_id, response_id)
-    schedule_refresh(tasks, request, who.tenant_id)
+    refresh.after_change(who.tenant_id)
 
 
 @router.get("/{response_id}/versions")

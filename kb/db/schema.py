@@ -21,6 +21,16 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[str]: JSON}
 
 
+class EmbeddedText:
+    """Columns of a row that is embedded and indexed: its tenant, a hash of the embedded text, and the
+    vector with the name of the model that made it (None until embedded, or after the text changed)."""
+
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
+    embedding_model: Mapped[str | None] = mapped_column(String(200))
+
+
 class Tenant(Base):
     __tablename__ = "tenants"
 
@@ -69,18 +79,14 @@ class Article(Base):
     )
 
 
-class Passage(Base):
+class Passage(EmbeddedText, Base):
     __tablename__ = "passages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
     ordinal: Mapped[int]
     heading: Mapped[str] = mapped_column(String(1000))
     text: Mapped[str] = mapped_column(Text)
-    content_hash: Mapped[str] = mapped_column(String(64))
-    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
-    embedding_model: Mapped[str | None] = mapped_column(String(200))
 
     article: Mapped[Article] = relationship(back_populates="passages")
 
@@ -114,21 +120,17 @@ class CannedResponse(Base):
     )
 
 
-class CannedVariant(Base):
+class CannedVariant(EmbeddedText, Base):
     __tablename__ = "canned_variants"
     __table_args__ = (UniqueConstraint("response_id", "language"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
     response_id: Mapped[int] = mapped_column(
         ForeignKey("canned_responses.id", ondelete="CASCADE"), index=True
     )
     language: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text)
-    content_hash: Mapped[str] = mapped_column(String(64))
-    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
-    embedding_model: Mapped[str | None] = mapped_column(String(200))
 
     response: Mapped[CannedResponse] = relationship(back_populates="variants")
 

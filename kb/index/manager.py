@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from filelock import FileLock
 
 from kb.index import files
@@ -22,6 +21,7 @@ from kb.index.snapshot import Snapshot
 from kb.index.vectors import FaissIndex, IndexKind
 from kb.store import Store
 from kb.store.items import content_digest, indexable, pending_embeddings, store_embeddings
+from kb.store.tenants import check_tenant_id, get_tenant
 from suggest.errors import IndexCorruptError
 from suggest.protocols import Embedder
 
@@ -56,7 +56,7 @@ class IndexManager:
         self._guard = threading.Lock()
 
     def _tenant_root(self, tenant_id: str) -> Path:
-        return self.root / tenant_id
+        return self.root / check_tenant_id(tenant_id)  # never a path outside the index root
 
     def _lock(self, tenant_id: str) -> threading.Lock:
         with self._guard:
@@ -95,7 +95,9 @@ class IndexManager:
             return None
         if check_digest:
             with self.store.session() as session:
-                items_now, _ = indexable(session, tenant_id, self.embedder.name, self.embedder.dim)
+                items_now, _ = indexable(
+                    session, tenant_id, self.embedder.name, self.embedder.dim, with_vectors=False
+                )
                 pending = pending_embeddings(session, tenant_id, self.embedder.name)
             if pending or content_digest(items_now) != manifest.content_digest:
                 log.info("index for tenant %s is older than the database; rebuilding", tenant_id)
@@ -130,11 +132,15 @@ class IndexManager:
         self, tenant_id: str, *, force: bool = False, progress: Progress | None = None
     ) -> RefreshReport:
         tenant_root = self._tenant_root(tenant_id)
+        with self.store.session() as session:
+            get_tenant(session, tenant_id)  # no index folders for tenants that do not exist
         tenant_root.mkdir(parents=True, exist_ok=True)
         with FileLock(str(tenant_root / ".lock")):
             embedded = self._embed_pending(tenant_id, progress)
             with self.store.session() as session:
-                items, vectors = indexable(session, tenant_id, self.embedder.name, self.embedder.dim)
+                items, _ = indexable(
+                    session, tenant_id, self.embedder.name, self.embedder.dim, with_vectors=False
+                )
             digest = content_digest(items)
             current = self._snapshots.get(tenant_id)
             if current is None and not force:
@@ -142,7 +148,10 @@ class IndexManager:
             if current is not None and current.content_digest == digest and not force:
                 self._snapshots[tenant_id] = current
                 return RefreshReport(embedded, False, len(items), current.build_id, "index is up to date")
-            index = FaissIndex.build(vectors if len(items) else np.zeros((0, self.embedder.dim)), self.kind)
+            with self.store.session() as session:  # vectors only now that a rebuild is due
+                items, vectors = indexable(session, tenant_id, self.embedder.name, self.embedder.dim)
+            digest = content_digest(items)
+            index = FaissIndex.build(vectors, self.kind)
             manifest = files.write_build(
                 tenant_root, index, items, model=self.embedder.name, dim=self.embedder.dim, digest=digest
             )

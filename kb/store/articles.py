@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
 
-from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from kb.chunking import chunk
 from kb.content import sections, to_safe_html
 from kb.db.schema import Article, Passage
 from kb.records import ArticleIn
-from suggest.errors import ConflictError, NotFoundError
+from kb.store.common import SaveStatus, owned, paged, save_target
 
-SaveStatus = Literal["created", "updated", "unchanged"]
+_LOAD = selectinload(Article.passages)
 
 
 def _passage_hash(embedding_text: str) -> str:
@@ -56,21 +54,7 @@ def save_article(
     session: Session, tenant_id: str, record: ArticleIn, article_id: int | None = None
 ) -> tuple[Article, SaveStatus]:
     """Create or update by ``article_id`` (API) or else by external id (imports)."""
-    by_external = session.scalar(
-        select(Article)
-        .where(Article.tenant_id == tenant_id, Article.external_id == record.external_id)
-        .options(selectinload(Article.passages))
-    )
-    article: Article | None
-    if article_id is not None:
-        article = get_article(session, tenant_id, article_id)
-        if by_external is not None and by_external.id != article_id:
-            raise ConflictError(
-                f"external id {record.external_id!r} already belongs to article {by_external.id}; "
-                "choose another external id"
-            )
-    else:
-        article = by_external
+    article = save_target(session, Article, tenant_id, record.external_id, item_id=article_id, load=_LOAD)
     if article is None:
         article = Article(tenant_id=tenant_id, passages=[])
         _fill(article, record)
@@ -85,10 +69,7 @@ def save_article(
 
 
 def get_article(session: Session, tenant_id: str, article_id: int) -> Article:
-    article = session.get(Article, article_id, options=[selectinload(Article.passages)])
-    if article is None or article.tenant_id != tenant_id:
-        raise NotFoundError(f"no article with id {article_id}")
-    return article
+    return owned(session, Article, tenant_id, article_id, _LOAD)
 
 
 def list_articles(
@@ -104,18 +85,8 @@ def list_articles(
     where = [Article.tenant_id == tenant_id]
     if language:
         where.append(Article.language == language)
-    if query:
-        pattern = f"%{query}%"
-        where.append(or_(Article.title.ilike(pattern), Article.external_id.ilike(pattern)))
-    total = session.scalar(select(func.count()).select_from(Article).where(*where)) or 0
-    rows = session.scalars(
-        select(Article)
-        .where(*where)
-        .order_by(Article.modified_at.desc(), Article.id)
-        .offset(offset)
-        .limit(limit)
-    )
-    return list(rows), total
+    order = (Article.modified_at.desc(), Article.id)
+    return paged(session, Article, where, query=query, order=order, offset=offset, limit=limit, load=_LOAD)
 
 
 def delete_article(session: Session, tenant_id: str, article_id: int) -> None:

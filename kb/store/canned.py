@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from kb.db.schema import CannedResponse, CannedVariant, CannedVersion
 from kb.records import CannedIn, canned_problems
-from kb.store.articles import SaveStatus
-from suggest.errors import ConflictError, InvalidContentError, NotFoundError
+from kb.store.common import SaveStatus, owned, paged, save_target
+from suggest.errors import InvalidContentError
+
+_LOAD = selectinload(CannedResponse.variants)
 
 
 def _fill(response: CannedResponse, record: CannedIn) -> None:
@@ -44,21 +46,9 @@ def save_canned(
     problems = canned_problems(record)
     if problems:
         raise InvalidContentError(f"canned response {record.external_id!r}", problems)
-    by_external = session.scalar(
-        select(CannedResponse)
-        .where(CannedResponse.tenant_id == tenant_id, CannedResponse.external_id == record.external_id)
-        .options(selectinload(CannedResponse.variants))
+    response = save_target(
+        session, CannedResponse, tenant_id, record.external_id, item_id=response_id, load=_LOAD
     )
-    response: CannedResponse | None
-    if response_id is not None:
-        response = get_canned(session, tenant_id, response_id)
-        if by_external is not None and by_external.id != response_id:
-            raise ConflictError(
-                f"external id {record.external_id!r} already belongs to canned response {by_external.id}; "
-                "choose another external id"
-            )
-    else:
-        response = by_external
     status: SaveStatus = "updated"
     if response is None:
         response = CannedResponse(tenant_id=tenant_id, version=0, variants=[])
@@ -82,10 +72,7 @@ def save_canned(
 
 
 def get_canned(session: Session, tenant_id: str, response_id: int) -> CannedResponse:
-    response = session.get(CannedResponse, response_id, options=[selectinload(CannedResponse.variants)])
-    if response is None or response.tenant_id != tenant_id:
-        raise NotFoundError(f"no canned response with id {response_id}")
-    return response
+    return owned(session, CannedResponse, tenant_id, response_id, _LOAD)
 
 
 def list_canned(
@@ -103,19 +90,10 @@ def list_canned(
         where.append(CannedResponse.category == category)
     if state:
         where.append(CannedResponse.state == state)
-    if query:
-        pattern = f"%{query}%"
-        where.append(or_(CannedResponse.title.ilike(pattern), CannedResponse.external_id.ilike(pattern)))
-    total = session.scalar(select(func.count()).select_from(CannedResponse).where(*where)) or 0
-    rows = session.scalars(
-        select(CannedResponse)
-        .where(*where)
-        .options(selectinload(CannedResponse.variants))
-        .order_by(CannedResponse.category, CannedResponse.external_id)
-        .offset(offset)
-        .limit(limit)
+    order = (CannedResponse.category, CannedResponse.external_id)
+    return paged(
+        session, CannedResponse, where, query=query, order=order, offset=offset, limit=limit, load=_LOAD
     )
-    return list(rows), total
 
 
 def delete_canned(session: Session, tenant_id: str, response_id: int) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import null, select, update
 from sqlalchemy.orm import Session
 
 from kb.db.schema import Article, CannedResponse, CannedVariant, Passage
@@ -84,12 +84,19 @@ def store_embeddings(
     )
 
 
-def indexable(session: Session, tenant_id: str, model: str, dim: int) -> tuple[list[IndexItem], np.ndarray]:
-    """Every searchable item of the tenant and its vector. Rows not yet embedded by ``model`` are left out."""
+def indexable(
+    session: Session, tenant_id: str, model: str, dim: int, *, with_vectors: bool = True
+) -> tuple[list[IndexItem], np.ndarray]:
+    """Every searchable item of the tenant and its vector. Rows not yet embedded by ``model`` are left out.
+
+    ``with_vectors=False`` skips reading the vectors (1.5 kB a row) when only the items' digest is
+    needed, e.g. to learn whether an index is up to date."""
     items: list[IndexItem] = []
     blobs: list[bytes] = []
+    passage_vector = Passage.embedding if with_vectors else null()
+    variant_vector = CannedVariant.embedding if with_vectors else null()
     passages = session.execute(
-        select(Passage.id, Article.language, Article.canonical_id, Passage.content_hash, Passage.embedding)
+        select(Passage.id, Article.language, Article.canonical_id, Passage.content_hash, passage_vector)
         .join(Article)
         .where(Passage.tenant_id == tenant_id, Passage.embedding_model == model)
         .order_by(Passage.id)
@@ -106,7 +113,7 @@ def indexable(session: Session, tenant_id: str, model: str, dim: int) -> tuple[l
             CannedResponse.intents,
             CannedVariant.content_hash,
             CannedResponse.content_hash,
-            CannedVariant.embedding,
+            variant_vector,
         )
         .join(CannedResponse)
         .where(
@@ -130,7 +137,9 @@ def indexable(session: Session, tenant_id: str, model: str, dim: int) -> tuple[l
         )
         blobs.append(blob or b"")
     vectors = (
-        np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), dim) if blobs else np.zeros((0, dim))
+        np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), dim)
+        if with_vectors and blobs
+        else np.zeros((0, dim))
     )
     return items, np.ascontiguousarray(vectors, dtype=np.float32)
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kb.db.schema import ApiKey, Tenant, utcnow
-from kb.vocabulary import SLUG
+from kb.vocabulary import TENANT_ID
 from suggest.errors import InputError, NotFoundError
 
 SCOPES = ("agent", "admin")
@@ -26,9 +26,16 @@ class Principal:
     scopes: frozenset[str]
 
 
+def check_tenant_id(tenant_id: str) -> str:
+    if not TENANT_ID.match(tenant_id):
+        raise InputError(
+            f"tenant id must be a lowercase slug like 'acme' (a-z, 0-9, _ and -), got {tenant_id!r}"
+        )
+    return tenant_id
+
+
 def ensure_tenant(session: Session, tenant_id: str, name: str | None = None, language: str = "en") -> Tenant:
-    if not SLUG.match(tenant_id.replace("-", "_")):
-        raise InputError(f"tenant id must be a lowercase slug like 'acme', got {tenant_id!r}")
+    check_tenant_id(tenant_id)
     tenant = session.get(Tenant, tenant_id)
     if tenant is None:
         tenant = Tenant(id=tenant_id, name=name or tenant_id, default_language=language)

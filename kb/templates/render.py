@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
-from jinja2 import TemplateError
+from jinja2 import Template, TemplateError
 
 from kb.templates.sandbox import CappedSandbox, render_capped
 from kb.templates.validate import template_problems, used_variables
@@ -25,15 +26,21 @@ class Rendered:
     """Variables the template uses that had no value; the text carries MISSING_MARK for each."""
 
 
-def render_template(source: str, declared: Iterable[str], values: Mapping[str, object]) -> Rendered:
-    """Render a saved template with ``values``. Unknown keys in ``values`` are ignored."""
-    declared = tuple(dict.fromkeys(declared))
+@lru_cache(maxsize=1_024)
+def _compiled(source: str, declared: tuple[str, ...]) -> tuple[Template, frozenset[str]]:
+    """Validate and compile once per template text; suggestions render the same few templates often."""
     problems = template_problems(source, declared)
     if problems:
         raise InvalidContentError("template", [("body", p) for p in problems])
+    return _ENV.from_string(source), frozenset(used_variables(source))
+
+
+def render_template(source: str, declared: Iterable[str], values: Mapping[str, object]) -> Rendered:
+    """Render a saved template with ``values``. Unknown keys in ``values`` are ignored."""
+    declared = tuple(dict.fromkeys(declared))
+    template, used = _compiled(source, declared)
     filled: dict[str, str] = {}
     missing: list[str] = []
-    used = used_variables(source)
     for name in (n for n in declared if n in used):
         value = values.get(name)
         text = "" if value is None else str(value).strip()
@@ -47,7 +54,7 @@ def render_template(source: str, declared: Iterable[str], values: Mapping[str, o
             )
         filled[name] = text
     try:
-        rendered = render_capped(_ENV, source, filled)
+        rendered = render_capped(_ENV, template, filled)
     except (TemplateError, ArithmeticError) as err:  # SecurityError and UndefinedError are TemplateErrors
         raise InvalidContentError("template", [("body", f"cannot render: {err}")]) from err
     return Rendered(text=rendered, missing=tuple(missing))

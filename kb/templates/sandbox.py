@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from jinja2 import StrictUndefined, nodes
+from jinja2 import StrictUndefined, Template, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -51,11 +51,13 @@ class CappedSandbox(ImmutableSandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
-def render_capped(env: CappedSandbox, source: str, values: dict[str, str]) -> str:
-    """Render ``source`` and stop as soon as the output passes MAX_OUTPUT_CHARS."""
+def render_capped(env: CappedSandbox, source: str | Template, values: dict[str, str]) -> str:
+    """Render ``source`` (text, or a template compiled by ``env``) and stop as soon as the output
+    passes MAX_OUTPUT_CHARS."""
     chunks: list[str] = []
     size = 0
-    stream: Iterator[str] = env.from_string(source).generate(values)
+    template = source if isinstance(source, Template) else env.from_string(source)
+    stream: Iterator[str] = template.generate(values)
     for chunk in stream:
         size += len(chunk)
         if size > MAX_OUTPUT_CHARS:

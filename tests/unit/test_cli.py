@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app, main
+from api.cli import app
 from suggest.config import get_settings
+from tests.cli_helpers import run_main
 
 runner = CliRunner()
 
@@ -21,15 +21,6 @@ def fake_backend(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("REPLYKIT_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COLUMNS", "200")
     get_settings.cache_clear()
-
-
-def run_main(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
-) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["replykit", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    return int(exit_info.value.code or 0), capsys.readouterr().err
 
 
 def test_embed_prints_a_cosine_table_with_the_closest_pair() -> None:

@@ -179,3 +179,11 @@ def test_search_waits_for_the_model_with_a_503(tmp_path: Path) -> None:
         response = client.post("/v1/kb/search", json={"text": "x"}, headers=agent)
         release.set()
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+
+
+def test_list_filters_are_bounded(client: TestClient) -> None:
+    admin = _auth(_keys(client)["acme"]["admin"])
+    too_long = client.get("/v1/kb/articles", params={"q": "x" * 201}, headers=admin)
+    bad_state = client.get("/v1/kb/canned", params={"state": "deleted"}, headers=admin)
+    assert too_long.status_code == 422 and too_long.json()["problems"][0]["field"] == "query.q"
+    assert bad_state.status_code == 422

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import stat
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,10 +11,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app, main
+from api.cli import app
 from kb.store import Store
 from kb.store.tenants import Principal, resolve_key
 from suggest.config import get_settings
+from tests.cli_helpers import run_main as cli_run_main
 
 runner = CliRunner()
 
@@ -34,10 +34,9 @@ def fake_backend(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[No
 def run_main(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["replykit", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    return int(exit_info.value.code or 0), " ".join(capsys.readouterr().err.split())
+    """Like tests.cli_helpers.run_main, with stderr's line wrapping undone."""
+    code, err = cli_run_main(monkeypatch, capsys, *args)
+    return code, " ".join(err.split())
 
 
 def write_article(folder: Path, name: str, language: str, title: str, body: str) -> None:

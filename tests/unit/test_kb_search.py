@@ -10,7 +10,7 @@ from kb.library import Library
 from kb.records import CannedIn
 from kb.store.articles import delete_article
 from kb.store.canned import canned_record, get_canned, save_canned
-from suggest.errors import InputError
+from suggest.errors import InputError, NotFoundError
 from tests.kb_helpers import add, article, canned, make_library
 
 INVERTER = "## Error codes\n\nThe inverter shows error code E05 when insulation fails."
@@ -130,3 +130,15 @@ def test_k_out_of_range_is_refused(library: Library, k: int) -> None:
 def test_an_empty_tenant_returns_no_hits(tmp_path: Path) -> None:
     library = make_library(tmp_path)
     assert library.search.search("acme", "anything").hits == []
+
+
+def test_an_unknown_tenant_is_an_error_and_makes_no_index_folder(library: Library, tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError, match="no tenant 'ghost'"):
+        library.search.search("ghost", "anything")
+    assert not (tmp_path / "index" / "ghost").exists()
+
+
+@pytest.mark.parametrize("tenant", ["../acme", "a/b", "Acme", ""])
+def test_a_tenant_id_can_never_name_a_path_outside_the_index(library: Library, tenant: str) -> None:
+    with pytest.raises(InputError, match="lowercase slug"):
+        library.search.search(tenant, "anything")
