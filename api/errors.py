@@ -47,12 +47,16 @@ async def _handle(_request: Request, err: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=_status(err), headers=headers)
 
 
+def _problem(error: dict[str, object]) -> dict[str, str]:
+    loc = [str(p) for p in error["loc"]]  # type: ignore[attr-defined]
+    if error["type"] == "json_invalid":  # its loc ends in a character offset, not a field
+        return {"field": "body", "message": f"{error['msg']} at character {loc[-1]}; send valid JSON"}
+    return {"field": ".".join(p for p in loc if p != "body") or "body", "message": str(error["msg"])}
+
+
 async def _handle_validation(_request: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, RequestValidationError)
-    problems = [
-        {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "message": e["msg"]}
-        for e in err.errors()
-    ]
+    problems = [_problem(e) for e in err.errors()]
     detail = f"the request is invalid ({len(problems)} problem(s)); see problems"
     return JSONResponse({"error": "InvalidRequest", "detail": detail, "problems": problems}, status_code=422)
 

@@ -187,3 +187,13 @@ def test_list_filters_are_bounded(client: TestClient) -> None:
     bad_state = client.get("/v1/kb/canned", params={"state": "deleted"}, headers=admin)
     assert too_long.status_code == 422 and too_long.json()["problems"][0]["field"] == "query.q"
     assert bad_state.status_code == 422
+
+
+def test_malformed_json_names_the_body_and_where_it_broke(client: TestClient) -> None:
+    agent = _auth(_keys(client)["acme"]["agent"])
+    response = client.post(
+        "/v1/kb/search", content=b'{"text":', headers=agent | {"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    (problem,) = response.json()["problems"]
+    assert problem["field"] == "body" and "at character 8" in problem["message"]
