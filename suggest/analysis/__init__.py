@@ -1,0 +1,1 @@
+"""Ticket understanding: cleaning, intent, sentiment and emotion heads, and the escalation policy."""
