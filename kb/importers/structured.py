@@ -68,7 +68,8 @@ def _cell(name: str, value: str) -> Any:
     return value
 
 
-def read_csv(path: Path) -> Source:
+def read_csv(path: Path, *, convert: bool = True) -> Source:
+    """CSV rows as dicts; ``convert`` turns list and boolean cells of KB records into values."""
     with path.open(encoding="utf-8-sig", newline="") as f:
         reader = csv.DictReader(f)
         if not reader.fieldnames:
@@ -86,4 +87,4 @@ def read_csv(path: Path) -> Source:
                     location, f"has {len(row) - 1 + len(row[None])} cells, the header has {len(row) - 1}"
                 )
                 continue
-            yield location, {k: _cell(k, v) for k, v in row.items() if v}
+            yield location, {k: _cell(k, v) if convert else v for k, v in row.items() if v}

@@ -1,0 +1,56 @@
+"""The demo tenant's labelled tickets (kb/demo/tickets) and its intent model.
+
+``make run`` calls ``ensure_demo_intent`` through ``replykit demo``: the model is trained once
+(about half a minute) and kept under the data directory like any tenant's model.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kb.demo import DEMO_TENANT
+from suggest.analysis.heads import is_trained_for
+from suggest.protocols import Embedder
+from training.data import Example
+from training.intent import IntentTrainOptions, Progress, save_intent, train_intent
+from training.tenant_models import intent_dir
+
+TICKETS = Path(__file__).resolve().parents[1] / "kb" / "demo" / "tickets"
+LANGUAGES = ("en", "nl", "el")
+DEMO_OPTIONS = IntentTrainOptions(c_grid=(100.0,))
+"""C as the full grid chose it on the demo data (eval/bench_analysis.py); one C keeps `make run` quick."""
+
+
+def demo_tickets(split: str, languages: tuple[str, ...] = LANGUAGES) -> list[dict[str, Any]]:
+    """The demo's labelled tickets of one split ("train" or "test"), as written in the files."""
+    rows: list[dict[str, Any]] = []
+    for language in languages:
+        with (TICKETS / f"{language}.{split}.jsonl").open(encoding="utf-8") as f:
+            rows.extend(json.loads(line) for line in f if line.strip())
+    return rows
+
+
+def ticket_text(row: dict[str, Any]) -> str:
+    """Subject and body, as the pipeline's cleaning step joins them."""
+    subject = row.get("subject")
+    return f"{subject}\n\n{row['text']}" if subject else str(row["text"])
+
+
+def demo_examples(split: str = "train", languages: tuple[str, ...] = LANGUAGES) -> list[Example]:
+    return [Example(ticket_text(r), r["intent"], r["language"]) for r in demo_tickets(split, languages)]
+
+
+def ensure_demo_intent(
+    data_dir: Path, embedder: Embedder, *, force: bool = False, progress: Progress | None = None
+) -> dict[str, Any] | None:
+    """Train the demo intent model unless a valid-looking one is there; returns the new report."""
+    folder = intent_dir(data_dir, DEMO_TENANT)
+    if not force and is_trained_for(folder, "intent", embedder):
+        return None
+    options = DEMO_OPTIONS
+    trained = train_intent(demo_examples("train"), embedder, options, progress)
+    source = {"data": "kb/demo/tickets/*.train.jsonl", "languages": list(LANGUAGES)}
+    save_intent(folder, trained, embedder, options, source)
+    return trained.report

@@ -1,0 +1,292 @@
+"""Train an intent model from labelled examples: embed, fit, calibrate, tune out-of-scope.
+
+One stratified held-out split of the training file does three jobs: it picks C, fits the
+temperature, and tunes the two out-of-scope thresholds. The final head is then refitted on all
+examples with that C. Examples labelled out-of-scope only ever take part in threshold tuning.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from suggest.analysis.heads import LinearHead, centred, embedder_meta, save_folder, softmax
+from suggest.analysis.intent import IntentModel
+from suggest.analysis.lexical import LexicalFeatures
+from suggest.errors import InputError
+from suggest.protocols import Embedder
+from training.data import Example
+from training.linear import (
+    expected_calibration_error,
+    fit_logistic,
+    fit_temperature,
+    mean_center,
+    with_temperature,
+)
+
+Progress = Callable[[int, int], None]
+EMBED_CHUNK = 256
+
+
+class IntentTrainOptions(BaseModel):
+    """Everything that shapes an intent model; recorded in its manifest."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    c_grid: tuple[float, ...] = Field(default=(10.0, 100.0), min_length=1)
+    holdout: float = Field(default=0.2, gt=0.0, lt=0.5, description="Share of examples held out.")
+    seed: int = 0
+    wrong_cost: float = Field(
+        default=2.0, ge=1.0, description="How much worse a wrong label is than no label (threshold tuning)."
+    )
+    min_examples: int = Field(default=2, ge=2, description="Fewest examples an intent may have.")
+    lexical: bool = Field(default=True, description="Add character n-gram features beside the embedding.")
+    folds: int = Field(default=5, ge=2, le=20, description="k for out-of-fold predictions on small sets.")
+    kfold_below: int = Field(
+        default=3000, ge=0, description="Sets up to this size use k-fold, larger one split."
+    )
+
+
+@dataclass
+class TrainedIntent:
+    model: IntentModel
+    report: dict[str, Any]
+
+
+def embed_all(embedder: Embedder, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+    """Embed in chunks so a progress bar can move; the embedder batches within each chunk."""
+    parts = []
+    for start in range(0, len(texts), EMBED_CHUNK):
+        parts.append(embedder.embed(texts[start : start + EMBED_CHUNK], "query"))
+        if progress:
+            progress(min(start + EMBED_CHUNK, len(texts)), len(texts))
+    return np.concatenate(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
+
+
+def _check_counts(counts: Counter[str], minimum: int) -> None:
+    if len(counts) < 2:
+        raise InputError(f"training needs at least 2 intents with examples; found {len(counts)}.")
+    few = sorted(label for label, n in counts.items() if n < minimum)
+    if few:
+        raise InputError(
+            f"{len(few)} intent(s) have fewer than {minimum} examples: {', '.join(few[:10])}. "
+            "Add examples or remove those labels."
+        )
+
+
+def _folds(y: np.ndarray, n_labels: int, options: IntentTrainOptions) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Held-out predictions for every example on small sets (stratified k-fold), one held-out
+    split on large ones, where a single split is already big and k fits would cost minutes."""
+    from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
+
+    smallest = int(np.bincount(y, minlength=n_labels).min())
+    if len(y) <= options.kfold_below:
+        k = min(options.folds, smallest)
+        splitter: StratifiedKFold | StratifiedShuffleSplit = StratifiedKFold(
+            n_splits=k, shuffle=True, random_state=options.seed
+        )
+    else:
+        test_size = max(options.holdout, n_labels / len(y))
+        splitter = StratifiedShuffleSplit(n_splits=1, test_size=test_size, random_state=options.seed)
+    return list(splitter.split(np.zeros(len(y)), y))
+
+
+@dataclass
+class _HeldOut:
+    """Predictions for examples no fitted head saw: logits and centroid similarities."""
+
+    index: np.ndarray
+    logits: np.ndarray
+    sims: np.ndarray
+    oos_logits: np.ndarray
+    oos_sims: np.ndarray
+
+
+def fit_intent(
+    x: np.ndarray,
+    texts: Sequence[str],
+    y: np.ndarray,
+    labels: tuple[str, ...],
+    *,
+    c: float,
+    options: IntentTrainOptions,
+) -> IntentModel:
+    """One logistic regression over [centred embedding | character n-gram TF-IDF]; the weights
+    are split back into the embedding head and the n-gram block. Thresholds are left open."""
+    import scipy.sparse as sp
+
+    center = mean_center(x)
+    embedded = centred(x, center)
+    lexical = LexicalFeatures.fit(texts) if options.lexical else None
+    features = sp.hstack([sp.csr_matrix(embedded), lexical.transform(texts)]).tocsr() if lexical else embedded
+    coef, intercept = fit_logistic(features, y, len(labels), c=c, seed=options.seed)
+    dim = x.shape[1]
+    head = LinearHead(labels, coef[:, :dim].copy(), intercept, center)
+    lexical_weight = coef[:, dim:].copy() if lexical else None
+    centroids = _centroids(x, y, len(labels), center)
+    return IntentModel(head, centroids, 0.0, -1.0, "unversioned", lexical, lexical_weight)
+
+
+def _held_out(
+    x: np.ndarray,
+    texts: list[str],
+    y: np.ndarray,
+    outside: tuple[np.ndarray, list[str]],
+    labels: tuple[str, ...],
+    *,
+    c: float,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    options: IntentTrainOptions,
+) -> _HeldOut:
+    parts = []
+    oos_logits, oos_sims = [], []
+    x_out, texts_out = outside
+    for train, held in folds:
+        model = fit_intent(x[train], [texts[i] for i in train], y[train], labels, c=c, options=options)
+        parts.append((held, model.logits(x[held], [texts[i] for i in held]), model.similarities(x[held])))
+        oos_logits.append(model.logits(x_out, texts_out))
+        oos_sims.append(model.similarities(x_out))
+    return _HeldOut(
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+        np.mean(oos_logits, axis=0),
+        np.mean(oos_sims, axis=0),
+    )
+
+
+def _centroids(x: np.ndarray, y: np.ndarray, n_labels: int, center: np.ndarray) -> np.ndarray:
+    feats = centred(x, center)
+    sums = np.zeros((n_labels, x.shape[1]), dtype=np.float32)
+    np.add.at(sums, y, feats)
+    unit: np.ndarray = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    return unit
+
+
+def _tune_thresholds(
+    conf: np.ndarray, sim: np.ndarray, correct: np.ndarray, in_scope: np.ndarray, wrong_cost: float
+) -> tuple[float, float, dict[str, float]]:
+    """Thresholds with the lowest cost: abstaining on an in-scope ticket costs 1, a wrong label
+    or a label on an out-of-scope ticket costs ``wrong_cost``. Ties go to the lower threshold."""
+    sims_ok = sim[in_scope & correct]
+    sim_grid = sorted({-1.0, *(float(np.quantile(sims_ok, q)) for q in (0.005, 0.01, 0.02, 0.05))})
+    best: tuple[float, float, float] | None = None
+    for t_sim in sim_grid:
+        for t_conf in np.round(np.arange(0.0, 0.951, 0.025), 3):
+            accept = (conf >= t_conf) & (sim >= t_sim)
+            cost = (in_scope & ~accept).sum() + wrong_cost * (accept & ~(in_scope & correct)).sum()
+            if best is None or cost < best[0]:
+                best = (float(cost), float(t_conf), t_sim)
+    assert best is not None
+    _, t_conf, t_sim = best
+    accept = (conf >= t_conf) & (sim >= t_sim)
+    stats = {
+        "coverage": round(float(accept[in_scope].mean()), 4),
+        "selective_accuracy": round(
+            float(correct[in_scope & accept].mean()) if accept[in_scope].any() else 0.0, 4
+        ),
+        "accuracy_with_abstention": round(float((accept & correct)[in_scope].mean()), 4),
+    }
+    if (~in_scope).any():
+        stats["out_of_scope_recall"] = round(float((~accept[~in_scope]).mean()), 4)
+    return t_conf, round(t_sim, 4), stats
+
+
+def train_intent(
+    examples: Sequence[Example],
+    embedder: Embedder,
+    options: IntentTrainOptions | None = None,
+    progress: Progress | None = None,
+) -> TrainedIntent:
+    """Fit, calibrate and tune an intent model; the report holds the held-out figures."""
+    options = options or IntentTrainOptions()
+    started = time.perf_counter()
+    scoped = [e for e in examples if e.label is not None]
+    outside = [e for e in examples if e.label is None]
+    counts = Counter(e.label for e in scoped if e.label is not None)
+    _check_counts(counts, options.min_examples)
+    labels = tuple(sorted(counts))
+    index = {label: i for i, label in enumerate(labels)}
+    y = np.array([index[e.label] for e in scoped if e.label is not None])
+    vectors = embed_all(embedder, [e.text for e in [*scoped, *outside]], progress)
+    x, x_out = vectors[: len(scoped)], vectors[len(scoped) :]
+    embedded_at = time.perf_counter()
+
+    folds = _folds(y, len(labels), options)
+    texts = [e.text for e in scoped]
+    outside_data = (x_out, [e.text for e in outside])
+    held_out = {
+        c: _held_out(x, texts, y, outside_data, labels, c=c, folds=folds, options=options)
+        for c in sorted(options.c_grid)
+    }
+    accuracy = {c: float((h.logits.argmax(axis=1) == y[h.index]).mean()) for c, h in held_out.items()}
+    best_c = max(accuracy, key=lambda c: (accuracy[c], -c))
+    best = held_out[best_c]
+    y_held = y[best.index]
+    temperature = fit_temperature(best.logits, y_held)
+    logits = np.concatenate([best.logits, best.oos_logits])
+    probs = softmax(logits / temperature)
+    pred = probs.argmax(axis=1)
+    conf = probs.max(axis=1)
+    sim = np.concatenate([best.sims, best.oos_sims])[np.arange(len(pred)), pred]
+    in_scope = np.arange(len(pred)) < len(y_held)
+    correct = np.zeros(len(pred), dtype=bool)
+    correct[in_scope] = pred[in_scope] == y_held
+    t_conf, t_sim, stats = _tune_thresholds(conf, sim, correct, in_scope, options.wrong_cost)
+
+    fitted = fit_intent(x, texts, y, labels, c=best_c, options=options)
+    model = replace(
+        fitted,
+        head=with_temperature(fitted.head, temperature),
+        min_confidence=t_conf,
+        min_similarity=t_sim,
+        version=datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"),
+    )
+    report = {
+        "examples": len(scoped),
+        "out_of_scope_examples": len(outside),
+        "intents": len(labels),
+        "per_intent": dict(sorted(counts.items())),
+        "c": best_c,
+        "c_grid_holdout_accuracy": {str(c): round(acc, 4) for c, acc in accuracy.items()},
+        "temperature": temperature,
+        "holdout": {
+            "examples": len(y_held),
+            "method": f"{len(folds)}-fold out-of-fold" if len(folds) > 1 else "one stratified split",
+            "accuracy": round(float(correct[in_scope].mean()), 4),
+            "ece_before": expected_calibration_error(softmax(best.logits), y_held),
+            "ece_after": expected_calibration_error(probs[in_scope], y_held),
+            **stats,
+        },
+        "min_confidence": t_conf,
+        "min_similarity": t_sim,
+        "seconds": {
+            "embed": round(embedded_at - started, 2),
+            "fit": round(time.perf_counter() - embedded_at, 2),
+        },
+    }
+    return TrainedIntent(model, report)
+
+
+def save_intent(
+    folder: Path,
+    trained: TrainedIntent,
+    embedder: Embedder,
+    options: IntentTrainOptions,
+    source: dict[str, Any],
+) -> dict[str, Any]:
+    """Write the model folder; its manifest is enough to reproduce the run (data hash, seed, options)."""
+    meta = {
+        **trained.model.meta(),
+        "embedder": embedder_meta(embedder),
+        "training": {"source": source, "options": options.model_dump(mode="json"), "report": trained.report},
+    }
+    return save_folder(folder, trained.model.tensors(), meta)
