@@ -25,6 +25,7 @@ class Library:
         self, store: Store, embedder: Embedder, index_root: Path, *, index_kind: IndexKind | None = None
     ):
         self.store = store
+        self.embedder = embedder
         self.index = IndexManager(index_root, store, embedder, kind=index_kind)
         self.search = KbSearch(self.index)
 

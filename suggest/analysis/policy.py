@@ -1,0 +1,123 @@
+"""The escalation policy as data: thresholds, keyword lists per language, intent triggers.
+
+Defaults live in escalation_defaults.yaml (en, nl, el). A tenant's own file is merged over them:
+numbers replace the defaults, term lists add to them. Everything is validated when loaded, so
+a bad regular expression is reported with where it is, not found at the first ticket.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from suggest.analysis.matching import fold
+from suggest.errors import ConfigError
+
+DEFAULTS_FILE = Path(__file__).with_name("escalation_defaults.yaml")
+TermList = Literal[
+    "legal_threat",
+    "chargeback_threat",
+    "churn_threat",
+    "public_complaint",
+    "regulator_threat",
+    "safety_hazard",
+    "repeat_contact",
+    "human_requested",
+    "intensity",
+    "technical",
+]
+"""Keyword lists. The first eight are triggers; ``intensity`` supports strong_emotion and
+``technical`` counts cues for long_technical."""
+
+
+class Thresholds(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    anger: float = Field(ge=0, le=1)
+    frustration: float = Field(ge=0, le=1)
+    intensity_negative: float = Field(ge=0, le=1)
+    repeat_threads: int = Field(ge=2)
+    long_words: int = Field(ge=1)
+    technical_cues: int = Field(ge=1)
+    multi_intent_min: float = Field(ge=0, le=1)
+    low_confidence: float = Field(ge=0, le=1)
+    intent_trigger_min: float = Field(ge=0, le=1)
+
+
+class EscalationPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    thresholds: Thresholds
+    vip_tiers: list[str]
+    intent_triggers: dict[str, str]
+    languages: dict[str, dict[TermList, list[str]]]
+
+    @field_validator("languages")
+    @classmethod
+    def _terms_compile(cls, value: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[str]]]:
+        for language, lists in value.items():
+            for name, terms in lists.items():
+                for term in terms:
+                    try:
+                        re.compile(fold(term))
+                    except re.error as err:
+                        raise ValueError(
+                            f"languages.{language}.{name}: {term!r} is not a valid pattern ({err})"
+                        ) from err
+        return value
+
+    def terms(self, name: TermList) -> tuple[str, ...]:
+        """One list's terms across all languages."""
+        return tuple(term for lists in self.languages.values() for term in lists.get(name, []))
+
+    @property
+    def vip(self) -> frozenset[str]:
+        return frozenset(tier.casefold() for tier in self.vip_tiers)
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        current = merged.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            merged[key] = _merge(current, value)
+        elif isinstance(current, list) and isinstance(value, list):
+            merged[key] = current + [v for v in value if v not in current]
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as err:
+        raise ConfigError(f"{path} is not readable YAML ({err}).") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping (thresholds, vip_tiers, intent_triggers, languages).")
+    return data
+
+
+def load_policy(override: Path | None = None) -> EscalationPolicy:
+    """The default policy, with ``override`` (a tenant's YAML file) merged over it."""
+    data = _read_yaml(DEFAULTS_FILE)
+    if override is not None:
+        data = _merge(data, _read_yaml(override))
+    try:
+        return EscalationPolicy.model_validate(data)
+    except ValidationError as err:
+        where = override or DEFAULTS_FILE
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+        raise ConfigError(f"{where}: the escalation policy is invalid: {problems}") from None
+
+
+@lru_cache(maxsize=1)
+def default_policy() -> EscalationPolicy:
+    return load_policy()

@@ -1,0 +1,157 @@
+"""The one ``Pipeline`` the API, the auto-reply pipeline and batch jobs share.
+
+``analyze`` cleans a ticket, detects its language, embeds it once, runs the intent and emotion
+heads on that one vector, and applies the escalation policy. Tickets are embedded together in
+``analyze_many``, which is where batch throughput comes from.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from suggest.analysis.emotion import EmotionModel, EmotionScores
+from suggest.analysis.escalation import Signals, decide
+from suggest.analysis.intent import IntentModel
+from suggest.analysis.policy import EscalationPolicy, default_policy
+from suggest.analysis.text import CleanText, clean_ticket_text
+from suggest.analysis.types import Analysis, IntentResult, NoteCode, TextNote, Ticket
+from suggest.errors import InputError
+from suggest.language import MIN_LETTERS, detect_language
+from suggest.protocols import Embedder
+
+log = logging.getLogger(__name__)
+NO_WORDS = IntentResult(
+    label=None, confidence=0.0, top=[], reason="out of scope: the text has no words to classify"
+)
+NO_MODEL = IntentResult(
+    label=None, confidence=0.0, top=[], reason="no intent model is trained yet (see `replykit train`)"
+)
+
+
+@dataclass
+class _Prepared:
+    ticket: Ticket
+    clean: CleanText
+    language: str
+    language_source: str
+
+
+class Pipeline:
+    def __init__(
+        self,
+        embedder: Embedder,
+        intent: IntentModel | None,
+        emotion: EmotionModel | None,
+        policy: EscalationPolicy | None = None,
+        default_language: str = "en",
+    ) -> None:
+        self.embedder = embedder
+        self.intent = intent
+        self.emotion = emotion
+        self.policy = policy or default_policy()
+        self.default_language = default_language
+
+    def analyze(self, ticket: Ticket) -> Analysis:
+        """Analyse one ticket; an empty one is an ``InputError``."""
+        outcome = self.analyze_many([ticket])[0]
+        if isinstance(outcome, InputError):
+            raise outcome
+        return outcome
+
+    def analyze_many(self, tickets: Sequence[Ticket]) -> list[Analysis | InputError]:
+        """Analyse tickets in one embedding batch; empty tickets come back as errors in place."""
+        prepared: list[_Prepared | InputError] = [self._prepare(t) for t in tickets]
+        ready = [p for p in prepared if isinstance(p, _Prepared)]
+        intents, emotions, failure = self._models(ready)
+        no_output: list[None] = [None] * len(ready)
+        outputs = iter(zip(ready, intents or no_output, emotions or no_output, strict=True))
+        results: list[Analysis | InputError] = []
+        for item in prepared:
+            results.append(item if isinstance(item, InputError) else self._assemble(*next(outputs), failure))
+        return results
+
+    def _prepare(self, ticket: Ticket) -> _Prepared | InputError:
+        clean = clean_ticket_text(ticket.text, html=ticket.html, subject=ticket.subject)
+        if not clean.text:
+            which = f"ticket {ticket.id!r}" if ticket.id else "the ticket"
+            return InputError(
+                f"{which} has no text to analyse after removing HTML, quoted history and signature; "
+                "send the customer's message in 'text'."
+            )
+        fallback = ticket.language or self.default_language
+        guess = detect_language(clean.text, fallback=fallback)
+        if guess.source == "fallback":
+            letters = sum(ch.isalpha() for ch in clean.text)
+            code: NoteCode
+            code, detail = (
+                ("mixed_languages", f"no single language is clear; assumed '{guess.code}'")
+                if letters >= MIN_LETTERS
+                else ("language_fallback", f"too little text to tell; assumed '{guess.code}'")
+            )
+            clean.notes.append(TextNote(code=code, detail=detail))
+        elif guess.source == "undetermined":
+            clean.notes.append(
+                TextNote(code="language_unknown", detail="the language could not be determined")
+            )
+        return _Prepared(ticket, clean, guess.code, guess.source)
+
+    def _models(
+        self, ready: list[_Prepared]
+    ) -> tuple[list[IntentResult] | None, list[EmotionScores] | None, str | None]:
+        """Run the embedder and heads; a failure is reported, never raised (escalation needs it)."""
+        if not ready:
+            return [], [], None
+        try:
+            texts = [p.clean.text for p in ready]
+            vectors = self.embedder.embed(texts, "query")
+            if vectors.shape != (len(ready), self.embedder.dim) or not np.isfinite(vectors).all():
+                raise ValueError(f"embedder returned an array of shape {vectors.shape} or non-finite values")
+            intents = self.intent.predict(vectors, texts) if self.intent else [NO_MODEL] * len(ready)
+            emotions = self.emotion.predict(vectors) if self.emotion else None
+        except Exception as err:  # any model failure must still escalate
+            log.error("analysis models failed: %s", type(err).__name__)
+            return (
+                None,
+                None,
+                f"the analysis models failed ({type(err).__name__}); a person should read this ticket",
+            )
+        return intents, emotions, None
+
+    def _assemble(
+        self, p: _Prepared, intent: IntentResult | None, scores: EmotionScores | None, failure: str | None
+    ) -> Analysis:
+        """One ticket's result; ``intent`` and ``scores`` are None when the models failed."""
+        if intent is not None and not p.clean.has_letters:
+            intent = NO_WORDS
+        signals = Signals(
+            text=p.clean.text,
+            customer_tier=p.ticket.customer_tier,
+            thread_count=p.ticket.thread_count,
+            intent=intent if intent is not NO_MODEL else None,
+            sentiment=scores.sentiment if scores else None,
+            emotions=scores.emotions if scores else {},
+            failure=failure or (None if self.emotion else "no emotion model is loaded"),
+        )
+        return Analysis(
+            id=p.ticket.id,
+            language=p.language,
+            language_source=p.language_source,  # type: ignore[arg-type]
+            intent=intent,
+            sentiment=signals.sentiment,
+            emotions=signals.emotions,
+            escalation=decide(signals, self.policy),
+            notes=p.clean.notes,
+            analysed_chars=len(p.clean.text),
+            model=self.versions(),
+        )
+
+    def versions(self) -> dict[str, str]:
+        return {
+            "embedder": self.embedder.name,
+            "intent": self.intent.version if self.intent else "none",
+            "emotion": self.emotion.version if self.emotion else "none",
+        }

@@ -1,0 +1,82 @@
+"""Where a tenant's analysis models and escalation policy live, and loading its ``Pipeline``.
+
+``data_dir/tenants/<tenant>/models/intent`` holds the intent model in use (the retraining issue
+adds versions and promotion beside it); ``data_dir/tenants/<tenant>/escalation.yaml``, when
+present, is merged over the default escalation policy.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from kb.store.tenants import check_tenant_id
+from suggest.analysis.emotion import DEFAULT_FOLDER, EmotionModel
+from suggest.analysis.heads import is_trained_for
+from suggest.analysis.intent import IntentModel
+from suggest.analysis.policy import load_policy
+from suggest.pipeline import Pipeline
+from suggest.protocols import Embedder
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+_fallbacks: dict[str, EmotionModel] = {}
+
+
+def tenant_dir(data_dir: Path, tenant: str) -> Path:
+    return data_dir / "tenants" / check_tenant_id(tenant)
+
+
+def intent_dir(data_dir: Path, tenant: str) -> Path:
+    return tenant_dir(data_dir, tenant) / "models" / "intent"
+
+
+def policy_file(data_dir: Path, tenant: str) -> Path:
+    return tenant_dir(data_dir, tenant) / "escalation.yaml"
+
+
+EmotionFallback = Callable[[Embedder], EmotionModel]
+
+
+def emotion_model_for(embedder: Embedder, fallback: EmotionFallback | None = None) -> EmotionModel:
+    """The shipped heads when they were trained for this embedder. Otherwise (a custom model, the
+    test embedder) ``fallback`` fits substitute heads, once per process and embedder; without one,
+    the mismatch is an error that says what to do."""
+    if is_trained_for(DEFAULT_FOLDER, "emotion", embedder) or fallback is None:
+        return EmotionModel.load(DEFAULT_FOLDER, embedder)
+    with _lock:
+        if embedder.name not in _fallbacks:
+            log.warning(
+                "the shipped emotion heads do not fit embedder %s; fitting substitutes", embedder.name
+            )
+            _fallbacks[embedder.name] = fallback(embedder)
+        return _fallbacks[embedder.name]
+
+
+def load_tenant_pipeline(
+    data_dir: Path,
+    tenant: str,
+    embedder: Embedder,
+    *,
+    model: Path | None = None,
+    policy: Path | None = None,
+    default_language: str = "en",
+    emotion_fallback: EmotionFallback | None = None,
+) -> Pipeline:
+    """The tenant's pipeline; explicit ``model``/``policy`` paths win over the tenant's own files.
+
+    A tenant without a trained intent model still gets language, sentiment, emotions and
+    keyword escalation; its intent says that no model is trained yet.
+    """
+    folder = model or intent_dir(data_dir, tenant)
+    own_policy = policy_file(data_dir, tenant)
+    intent = IntentModel.load(folder, embedder) if model is not None or folder.exists() else None
+    return Pipeline(
+        embedder,
+        intent,
+        emotion_model_for(embedder, emotion_fallback),
+        load_policy(policy or (own_policy if own_policy.is_file() else None)),
+        default_language,
+    )
