@@ -37,6 +37,7 @@ test-fast: install
 bench: model
 	$(BIN)/python -m eval.bench_embed --rounds 3
 	$(BIN)/python -m eval.bench_kb
+	$(BIN)/python -m eval.bench_analysis --data-dir ../shared/datasets
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -9,12 +9,15 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from api.cli.bars import embedding_bar
 from api.cli.kb_cmd import open_library, print_report
+from api.cli.train_cmd import show_intent_report
 from kb.db.schema import ApiKey
 from kb.demo import DEMO_TENANT, demo_keys, load_demo
 from kb.store import Store
 from kb.store.tenants import SCOPES, create_key, ensure_tenant, revoke_key
 from suggest.config import get_settings
+from training.demo import ensure_demo_intent
 
 keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 console = Console()
@@ -61,6 +64,10 @@ def demo() -> None:
         for report in load_demo(library):
             print_report(report)
         found = demo_keys(library, settings.data_dir)
+        with embedding_bar("Training the demo intent model") as progress:
+            trained = ensure_demo_intent(settings.data_dir, library.embedder, progress=progress)
+    if trained is not None:
+        show_intent_report(trained)
     console.print(
         f"demo tenant '{DEMO_TENANT}' is ready. API keys (also in {settings.data_dir / 'demo-keys.json'}):"
     )

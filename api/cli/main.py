@@ -11,8 +11,10 @@ from rich.table import Table
 
 from api.cli import kb_cmd, models_cmd
 from api.cli.admin_cmd import demo, keys
+from api.cli.analyze_cmd import analyze
 from api.cli.embed_cmd import embed
 from api.cli.progress import err_console
+from api.cli.train_cmd import train, train_emotion
 from suggest.config import get_settings
 from suggest.errors import ReplykitError
 from suggest.language import detect_language
@@ -28,6 +30,9 @@ app.add_typer(kb_cmd.app, name="kb")
 app.add_typer(keys, name="keys")
 app.command()(demo)
 app.command()(embed)
+app.command()(analyze)
+app.command()(train)
+app.command("train-emotion")(train_emotion)
 console = Console()
 
 
