@@ -39,31 +39,36 @@ def _ticket(row: dict[str, Any], columns: dict[str, str | None]) -> Ticket:
     return Ticket.model_validate({k: v for k, v in fields.items() if v is not None or k == "text"})
 
 
-def _rows(path: Path, columns: dict[str, str | None]) -> Iterator[tuple[str, Ticket | str]]:
-    """(location, ticket) or (location, why the row is unusable)."""
-    for item in read_table(path):
+Row = tuple[str, str | None, Ticket | str]
+"""(location, the row's id if any, the ticket or why the row is unusable)"""
+
+
+def _rows(
+    source: Iterator[tuple[str, dict[str, Any]] | RowProblem], columns: dict[str, str | None]
+) -> Iterator[Row]:
+    for item in source:
         if isinstance(item, RowProblem):
-            yield item.location, item.message
+            yield item.location, None, item.message
             continue
         location, row = item
+        row_id = cell(row, columns["id"])
         if cell(row, columns["text"]) is None:
-            yield location, f"column '{columns['text']}' is missing or empty"
+            yield location, row_id, f"column '{columns['text']}' is missing or empty"
             continue
         try:
-            yield location, _ticket(row, columns)
+            yield location, row_id, _ticket(row, columns)
         except ValidationError as err:
-            yield location, describe(err)
+            yield location, row_id, describe(err)
 
 
-def _write_batch(pipeline: Pipeline, batch: list[tuple[str, Ticket | str]], out: Any) -> tuple[int, int, int]:
-    tickets = [t for _, t in batch if isinstance(t, Ticket)]
+def _write_batch(pipeline: Pipeline, batch: list[Row], out: Any) -> tuple[int, int, int]:
+    tickets = [t for _, _, t in batch if isinstance(t, Ticket)]
     outcomes = iter(pipeline.analyze_many(tickets))
     done = escalated = errors = 0
-    for location, item in batch:
+    for location, row_id, item in batch:
         result = next(outcomes) if isinstance(item, Ticket) else InputError(item)
         if isinstance(result, InputError):
-            ticket_id = item.id if isinstance(item, Ticket) else None
-            record: dict[str, Any] = {"id": ticket_id, "location": location, "error": str(result)}
+            record: dict[str, Any] = {"id": row_id, "location": location, "error": str(result)}
             errors += 1
         else:
             record = result.to_record()
@@ -105,7 +110,7 @@ def analyze(
         "thread_count": thread_count_col,
     }
     settings = get_settings()
-    rows = _rows(input_file, columns)  # checks the file type before the model loads
+    rows = _rows(read_table(input_file), columns)  # read_table checks the file before the model loads
     pipeline = load_tenant_pipeline(
         settings.data_dir,
         tenant,
@@ -117,7 +122,7 @@ def analyze(
     totals = [0, 0, 0]
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("w", encoding="utf-8") as out, embedding_bar("Analysing") as progress:
-        batch: list[tuple[str, Ticket | str]] = []
+        batch: list[Row] = []
         for item in rows:
             batch.append(item)
             if len(batch) == BATCH:

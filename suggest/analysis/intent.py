@@ -82,7 +82,7 @@ class IntentModel:
 
     def tensors(self) -> dict[str, np.ndarray]:
         tensors = {**self.head.tensors("intent"), "intent.centroids": self.centroids}
-        if self.lexical is not None and self.lexical_weight is not None and len(texts):
+        if self.lexical is not None and self.lexical_weight is not None:
             tensors |= {**self.lexical.tensors("lexical"), "lexical.weight": self.lexical_weight}
         return tensors
 

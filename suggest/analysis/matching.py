@@ -40,7 +40,13 @@ def compile_terms(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     """One alternation; every term must start at a word start and may end mid-word (stems)."""
     if not terms:
         return None
-    return re.compile("|".join(f"(?<!\\w)(?:{fold(term)})" for term in terms))
+    return re.compile("|".join(f"(?<!\\w)(?:{fold_pattern(term)})" for term in terms))
+
+
+def fold_pattern(pattern: str) -> str:
+    """Fold a regular expression's literal text but not its escapes (``\\W`` must stay ``\\W``)."""
+    parts = re.split(r"(\\.)", pattern)
+    return "".join(part if part.startswith("\\") else fold(part) for part in parts)
 
 
 @dataclass(frozen=True)

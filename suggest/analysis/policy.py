@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from suggest.analysis.matching import fold
+from suggest.analysis.matching import fold_pattern
 from suggest.errors import ConfigError
 
 DEFAULTS_FILE = Path(__file__).with_name("escalation_defaults.yaml")
@@ -64,7 +64,7 @@ class EscalationPolicy(BaseModel):
             for name, terms in lists.items():
                 for term in terms:
                     try:
-                        re.compile(fold(term))
+                        re.compile(fold_pattern(term))
                     except re.error as err:
                         raise ValueError(
                             f"languages.{language}.{name}: {term!r} is not a valid pattern ({err})"

@@ -26,7 +26,7 @@ _HTML_HINT = re.compile(r"<(html|body|div|p|br|span|table|blockquote|a\s)[\s/>]"
 _QUOTE_HEADERS = re.compile(
     r"""^\s*(?:
         (?:on|op|am|le|el|il|στις|την)\b.{0,200}?\b
-        (?:wrote|schreef|schrieb|a\s+écrit|escribió|ha\s+scritto|έγραψε)\s*:?\s*$
+        (?:wrote|schreef|schrieb|a\s+écrit|escribió|ha\s+scritto|έγραψε)\b[^\n]{0,160}:\s*$
       | -{2,}\s*(?:original\s+message|oorspronkelijk\s+bericht|αρχικό\s+μήνυμα|ursprüngliche\s+nachricht
                  |forwarded\s+message|doorgestuurd\s+bericht)\s*-{2,}
       | (?:from|van|από|von|de)\s*:\s.+\n
@@ -61,7 +61,7 @@ class _HtmlText(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skip_depth = 0
-        self._stack: list[bool] = []  # per open element: does it start a skipped region?
+        self._stack: list[tuple[str, bool]] = []  # open elements: tag, does it start a skipped region?
         self.dropped_quote = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -74,13 +74,17 @@ class _HtmlText(HTMLParser):
         quoted = quoted or values.get("id", "") in _QUOTE_IDS
         skip = tag in _SKIP_TAGS or quoted
         self.dropped_quote = self.dropped_quote or (quoted and self._skip_depth == 0)
-        self._stack.append(skip)
+        self._stack.append((tag, skip))
         self._skip_depth += skip
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _VOID or not self._stack:
-            return
-        self._skip_depth -= self._stack.pop()
+        if tag in _VOID or all(open_tag != tag for open_tag, _ in self._stack):
+            return  # a stray end tag closes nothing
+        while self._stack:  # elements left unclosed inside this one close with it
+            open_tag, skip = self._stack.pop()
+            self._skip_depth -= skip
+            if open_tag == tag:
+                break
         if tag in _BLOCKS:
             self.parts.append("\n")
 

@@ -1,0 +1,102 @@
+"""Ticket analysis with the real model: shipped emotion heads, the demo intent model, escalation.
+
+The full quality figures come from ``python -m eval.bench_analysis``; these tests guard against a
+regression that would make them meaningless (a broken head, a mismatched embedder, lost recall).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from suggest.analysis.emotion import DEFAULT_FOLDER, EmotionModel
+from suggest.analysis.intent import IntentModel
+from suggest.analysis.policy import default_policy
+from suggest.analysis.types import Ticket
+from suggest.embed.loader import embedder_for
+from suggest.models.prepare import PreparedModel
+from suggest.pipeline import Pipeline
+from suggest.protocols import Embedder
+from training.demo import demo_tickets, ensure_demo_intent, ticket_text
+from training.tenant_models import intent_dir
+
+
+@pytest.fixture(scope="module")
+def embedder(prepared: PreparedModel) -> Embedder:
+    return embedder_for(prepared, "auto")
+
+
+@pytest.fixture(scope="module")
+def pipeline(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    data_dir = tmp_path_factory.mktemp("data")
+    report = ensure_demo_intent(data_dir, embedder)
+    assert report is not None and report["intents"] == 28
+    assert ensure_demo_intent(data_dir, embedder) is None  # a second call keeps the trained model
+    intent = IntentModel.load(intent_dir(data_dir, "demo"), embedder)
+    return Pipeline(embedder, intent, EmotionModel.load(DEFAULT_FOLDER, embedder), default_policy())
+
+
+def test_the_shipped_emotion_heads_fit_the_serving_model(embedder: Embedder, pipeline: Pipeline) -> None:
+    texts = {
+        "This is ABSOLUTELY UNACCEPTABLE, you are useless and I am furious!": "negative",
+        "Dit is echt belachelijk, ik ben het spuugzat met jullie!": "negative",
+        "Είναι απαράδεκτο, έχω αγανακτήσει με την εξυπηρέτησή σας!": "negative",
+        "Thank you so much, the battery works perfectly now, great service!": "positive",
+        "Heel erg bedankt, alles werkt weer perfect!": "positive",
+        "Σας ευχαριστώ πολύ, όλα λειτουργούν τέλεια!": "positive",
+    }
+    results = pipeline.analyze_many([Ticket(text=t) for t in texts])
+    for (text, expected), result in zip(texts.items(), results, strict=True):
+        assert not isinstance(result, Exception)
+        assert result.sentiment is not None and result.sentiment.label == expected, text
+    angry = results[0]
+    assert not isinstance(angry, Exception)
+    assert angry.emotions["anger"] > angry.emotions["joy"]
+
+
+@pytest.mark.parametrize("language", ["en", "nl", "el"])
+def test_the_demo_model_classifies_held_out_tickets_in_each_language(
+    pipeline: Pipeline, language: str
+) -> None:
+    rows = [r for r in demo_tickets("test", (language,)) if r["intent"] is not None]
+    texts = [ticket_text(r) for r in rows]
+    assert pipeline.intent is not None
+    results = pipeline.intent.predict(pipeline.embedder.embed(texts, "query"), texts)
+    top1 = sum(r.top[0].label == row["intent"] for r, row in zip(results, rows, strict=True)) / len(rows)
+    wrong = sum(r.label not in (None, row["intent"]) for r, row in zip(results, rows, strict=True)) / len(
+        rows
+    )
+    assert top1 >= 0.85, f"{language}: top-1 accuracy {top1:.3f} (BENCHMARKS.md records the full figures)"
+    assert wrong <= 0.08, f"{language}: {wrong:.3f} of tickets got a wrong label instead of none"
+
+
+def test_out_of_scope_ticket_gets_no_label_and_says_why(pipeline: Pipeline) -> None:
+    result = pipeline.analyze(Ticket(text="Can you recommend a good recipe for moussaka for twelve people?"))
+    assert result.intent is not None and result.intent.label is None
+    assert result.intent.reason.startswith("out of scope")
+
+
+def test_escalation_end_to_end_in_greek_without_accents(pipeline: Pipeline) -> None:
+    urgent = pipeline.analyze(Ticket(text="βγαινει καπνος απο τον μετατροπεα και μυριζει καμενο πλαστικο"))
+    assert urgent.escalation.escalate and urgent.escalation.priority == "urgent"
+    assert "safety_hazard" in {r.code for r in urgent.escalation.reasons}
+    calm = pipeline.analyze(
+        Ticket(text="Καλησπέρα, θα ήθελα να κλείσω ραντεβού για καθαρισμό των πάνελ τον επόμενο μήνα.")
+    )
+    assert not calm.escalation.escalate, calm.escalation.reasons
+
+
+def test_model_files_are_checked(tmp_path: Path, embedder: Embedder) -> None:
+    import shutil
+
+    from suggest.errors import ModelCacheError
+
+    copy = tmp_path / "emotion"
+    shutil.copytree(DEFAULT_FOLDER, copy)
+    weights = copy / "weights.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ModelCacheError, match="sha256"):
+        EmotionModel.load(copy, embedder)

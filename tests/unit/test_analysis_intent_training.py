@@ -1,0 +1,286 @@
+"""Training an intent model on a small synthetic set with the fake embedder, saving and loading it,
+and reading labelled files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from suggest.analysis.heads import WEIGHTS_FILE
+from suggest.analysis.intent import IntentModel
+from suggest.embed.fake import HashingEmbedder
+from suggest.errors import InputError, ModelCacheError, ModelFormatError
+from suggest.models.manifest import MANIFEST_NAME
+from tests.analysis_helpers import (
+    SMALL_OPTIONS,
+    embed,
+    fake_embedder,
+    labelled_examples,
+    trained_intent,
+)
+from training.data import Example, read_labelled
+from training.intent import TrainedIntent, save_intent, train_intent
+
+NEW_TEXTS = {
+    "please refund my order money": "refund",
+    "I forgot my password again, please reset it": "password",
+    "my parcel delivery is late": "delivery",
+    "send me the invoice for march": "invoice",
+}
+UNRELATED = ["quantum chromodynamics lattice gauge zebra", "my dog plays in the garden"]
+
+
+@pytest.fixture(scope="module")
+def trained() -> TrainedIntent:
+    return trained_intent()
+
+
+@pytest.fixture(scope="module")
+def saved(trained: TrainedIntent, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("intent") / "model"
+    save_intent(folder, trained, fake_embedder(), SMALL_OPTIONS, {"file": "small.csv", "sha256": "abc"})
+    return folder
+
+
+# --- training -----------------------------------------------------------------------------------
+
+
+def test_report_describes_the_training_set(trained: TrainedIntent) -> None:
+    report = trained.report
+    assert report["examples"] == 32 and report["out_of_scope_examples"] == 4
+    assert report["intents"] == 4
+    assert report["per_intent"] == {"delivery": 8, "invoice": 8, "password": 8, "refund": 8}
+    assert report["c"] == 10.0
+    assert report["holdout"]["method"] == "3-fold out-of-fold"
+    assert report["holdout"]["examples"] == 32
+    assert 0.0 <= report["holdout"]["accuracy"] <= 1.0
+    assert report["temperature"] > 0
+
+
+def test_labels_are_sorted_and_thresholds_are_set(trained: TrainedIntent) -> None:
+    model = trained.model
+    assert model.labels == ("delivery", "invoice", "password", "refund")
+    assert 0.0 <= model.min_confidence <= 1.0
+    assert -1.0 <= model.min_similarity <= 1.0
+    assert model.lexical is not None and model.lexical_weight is not None
+    assert model.version != "unversioned"
+
+
+@pytest.mark.parametrize(("text", "label"), list(NEW_TEXTS.items()))
+def test_new_texts_with_the_distinctive_words_get_their_intent(
+    trained: TrainedIntent, text: str, label: str
+) -> None:
+    [result] = trained.model.predict(embed([text]), [text])
+    assert result.label == label
+    assert result.top[0].label == label
+    assert result.reason.startswith(f"'{label}' at ")
+
+
+def test_confidences_are_probabilities_and_top_is_three_sorted(trained: TrainedIntent) -> None:
+    texts = [*NEW_TEXTS, *UNRELATED]
+    for result in trained.model.predict(embed(texts), texts):
+        assert 0.0 <= result.confidence <= 1.0
+        assert len(result.top) == 3
+        scores = [entry.confidence for entry in result.top]
+        assert scores == sorted(scores, reverse=True)
+        assert all(0.0 <= s <= 1.0 for s in scores) and sum(scores) <= 1.0 + 1e-3
+        assert len({entry.label for entry in result.top}) == 3
+        assert result.confidence == pytest.approx(scores[0], abs=1e-4)
+
+
+@pytest.mark.parametrize("text", UNRELATED)
+def test_an_unrelated_text_is_out_of_scope(trained: TrainedIntent, text: str) -> None:
+    [result] = trained.model.predict(embed([text]), [text])
+    assert result.label is None
+    assert result.reason.startswith("out of scope")
+
+
+def test_probabilities_sum_to_one(trained: TrainedIntent) -> None:
+    texts = list(NEW_TEXTS)
+    probs = trained.model.probabilities(embed(texts), texts)
+    assert probs.shape == (4, 4)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_predicting_no_tickets_gives_no_results(trained: TrainedIntent) -> None:
+    assert trained.model.predict(np.zeros((0, 384), dtype=np.float32), []) == []
+
+
+def test_training_reports_embedding_progress() -> None:
+    calls: list[tuple[int, int]] = []
+    train_intent(
+        labelled_examples(), fake_embedder(), SMALL_OPTIONS, lambda done, total: calls.append((done, total))
+    )
+    assert calls and calls[-1] == (36, 36)
+
+
+def test_training_is_deterministic(trained: TrainedIntent) -> None:
+    again = train_intent(labelled_examples(), fake_embedder(), SMALL_OPTIONS)
+    texts = [*NEW_TEXTS, *UNRELATED]
+    np.testing.assert_array_equal(
+        again.model.probabilities(embed(texts), texts), trained.model.probabilities(embed(texts), texts)
+    )
+    assert again.model.min_similarity == trained.model.min_similarity
+
+
+def test_one_intent_is_not_enough() -> None:
+    examples = [Example(f"refund my order number {i}", "refund") for i in range(6)]
+    with pytest.raises(InputError, match="at least 2 intents with examples; found 1"):
+        train_intent(examples, fake_embedder(), SMALL_OPTIONS)
+
+
+def test_out_of_scope_examples_do_not_count_as_an_intent() -> None:
+    examples = [Example(f"refund my order number {i}", "refund") for i in range(6)]
+    examples += [Example(f"the weather on day {i}", None) for i in range(6)]
+    with pytest.raises(InputError, match="found 1"):
+        train_intent(examples, fake_embedder(), SMALL_OPTIONS)
+
+
+def test_an_intent_with_a_single_example_is_refused_by_name() -> None:
+    examples = [*labelled_examples(), Example("where do I find the manual", "manual")]
+    with pytest.raises(InputError, match=r"1 intent\(s\) have fewer than 2 examples: manual"):
+        train_intent(examples, fake_embedder(), SMALL_OPTIONS)
+
+
+def test_training_without_out_of_scope_examples_works() -> None:
+    result = train_intent(labelled_examples(out_of_scope=False), fake_embedder(), SMALL_OPTIONS)
+    assert result.report["out_of_scope_examples"] == 0
+    assert result.model.labels == ("delivery", "invoice", "password", "refund")
+
+
+# --- save and load ------------------------------------------------------------------------------
+
+
+def test_saved_folder_holds_weights_and_a_reproducible_manifest(saved: Path) -> None:
+    assert sorted(p.name for p in saved.iterdir()) == [MANIFEST_NAME, WEIGHTS_FILE]
+    manifest = json.loads((saved / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert manifest["kind"] == "intent"
+    assert manifest["embedder"] == {"family": "hashing-fake-384", "dim": 384}
+    assert manifest["head"]["labels"] == ["delivery", "invoice", "password", "refund"]
+    assert manifest["training"]["source"] == {"file": "small.csv", "sha256": "abc"}
+    assert manifest["training"]["options"]["c_grid"] == [10.0]
+    assert manifest["training"]["report"]["examples"] == 32
+    assert set(manifest["files"]) == {WEIGHTS_FILE}
+
+
+def test_save_then_load_gives_identical_probabilities(trained: TrainedIntent, saved: Path) -> None:
+    loaded = IntentModel.load(saved, fake_embedder())
+    texts = [*NEW_TEXTS, *UNRELATED]
+    x = embed(texts)
+    np.testing.assert_array_equal(loaded.probabilities(x, texts), trained.model.probabilities(x, texts))
+    assert loaded.predict(x, texts) == trained.model.predict(x, texts)
+    assert loaded.labels == trained.model.labels
+    assert loaded.min_confidence == trained.model.min_confidence
+    assert loaded.min_similarity == trained.model.min_similarity
+    assert loaded.version == trained.model.version
+
+
+def test_a_model_for_another_embedder_is_refused(saved: Path) -> None:
+    with pytest.raises(ModelFormatError, match="was trained on embeddings of hashing-fake-384"):
+        IntentModel.load(saved, HashingEmbedder(dim=256))
+
+
+def test_a_tampered_intent_model_is_refused(trained: TrainedIntent, tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    save_intent(folder, trained, fake_embedder(), SMALL_OPTIONS, {})
+    weights = folder / WEIGHTS_FILE
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ModelCacheError, match="sha256"):
+        IntentModel.load(folder, fake_embedder())
+
+
+def test_an_emotion_folder_is_not_an_intent_model(tmp_path: Path) -> None:
+    from suggest.analysis.heads import embedder_meta, save_folder
+
+    folder = tmp_path / "emotion"
+    save_folder(
+        folder, {"x": np.zeros(2, dtype=np.float32)}, {"kind": "emotion", **embedder_meta(fake_embedder())}
+    )
+    with pytest.raises(ModelFormatError, match="expected 'intent'"):
+        IntentModel.load(folder, fake_embedder())
+
+
+# --- reading labelled files ---------------------------------------------------------------------
+
+
+def test_read_labelled_csv_reports_bad_rows_with_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "small.csv"
+    path.write_text(
+        "body,label\n"
+        "please refund my order,refund\n"
+        ",refund\n"
+        "reset my password,password,extra\n"
+        "the weather is nice,none\n"
+        "my cat likes fish,\n"
+        "where is my parcel,delivery\n",
+        encoding="utf-8",
+    )
+    data = read_labelled(path, text_col="body", label_col="label")
+    assert data.examples == [
+        Example("please refund my order", "refund"),
+        Example("the weather is nice", None),
+        Example("my cat likes fish", None),
+        Example("where is my parcel", "delivery"),
+    ]
+    problems = {p.location: p.message for p in data.problems}
+    assert problems == {
+        "small.csv:3": "column 'body' is missing or empty",
+        "small.csv:4": "has 3 cells, the header has 2",
+    }
+    assert data.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_read_labelled_jsonl_reports_bad_rows_with_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "small.jsonl"
+    rows = [
+        json.dumps({"text": "please refund my order", "intent": "refund", "lang": "en"}),
+        "{not json",
+        json.dumps(["a", "list"]),
+        "",
+        json.dumps({"text": "   ", "intent": "refund"}),
+        json.dumps({"text": "waar is mijn pakket", "intent": "OOS", "lang": "nl"}),
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    data = read_labelled(path, text_col="text", label_col="intent", language_col="lang")
+    assert data.examples == [
+        Example("please refund my order", "refund", "en"),
+        Example("waar is mijn pakket", None, "nl"),
+    ]
+    assert [p.location for p in data.problems] == ["small.jsonl:2", "small.jsonl:3", "small.jsonl:5"]
+    assert data.problems[0].message.startswith("not valid JSON")
+    assert data.problems[1].message == "expected a JSON object, got list"
+
+
+def test_a_missing_label_column_names_the_columns(tmp_path: Path) -> None:
+    path = tmp_path / "small.csv"
+    path.write_text("body,intent\nplease refund my order,refund\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_labelled(path, text_col="body", label_col="label")
+    message = str(err.value)
+    assert "small.csv has no column 'label'" in message
+    assert "['body', 'intent']" in message
+    assert "--label-col" in message
+
+
+def test_a_missing_text_column_names_the_columns(tmp_path: Path) -> None:
+    path = tmp_path / "small.jsonl"
+    path.write_text(json.dumps({"message": "hello", "label": "x"}) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"has no column 'text'; its columns are \['label', 'message'\]"):
+        read_labelled(path, text_col="text", label_col="label")
+
+
+@pytest.mark.parametrize(
+    ("name", "message"), [("small.txt", "unsupported file type '.txt'"), ("nowhere.csv", "does not exist")]
+)
+def test_unreadable_files_are_input_errors(tmp_path: Path, name: str, message: str) -> None:
+    path = tmp_path / name
+    if name.endswith(".txt"):
+        path.write_text("hello\n", encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        read_labelled(path, text_col="text", label_col="label")
