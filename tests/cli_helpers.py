@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from api.cli.main import main
+from suggest.config import get_settings
 
 
 def run_main(
@@ -17,3 +20,15 @@ def run_main(
     with pytest.raises(SystemExit) as exit_info:
         main()
     return int(exit_info.value.code or 0), capsys.readouterr().err
+
+
+@pytest.fixture
+def fake_backend(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """The CLI on the fake embedder with a private data folder; settings re-read around the test."""
+    monkeypatch.setenv("REPLYKIT_EMBED_BACKEND", "fake")
+    monkeypatch.setenv("REPLYKIT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("REPLYKIT_DATABASE_URL", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

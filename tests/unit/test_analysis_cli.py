@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,6 @@ import pytest
 
 from suggest.analysis.heads import WEIGHTS_FILE
 from suggest.analysis.intent import IntentModel
-from suggest.config import get_settings
 from suggest.models.manifest import MANIFEST_NAME
 from tests.analysis_helpers import (
     INTENT_EXAMPLES,
@@ -21,19 +19,10 @@ from tests.analysis_helpers import (
     fake_embedder,
     trained_intent,
 )
-from tests.cli_helpers import run_main
+from tests.cli_helpers import fake_backend, run_main  # noqa: F401
 from training.intent import save_intent
 
-
-@pytest.fixture(autouse=True)
-def fake_backend(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    monkeypatch.setenv("REPLYKIT_EMBED_BACKEND", "fake")
-    monkeypatch.setenv("REPLYKIT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("REPLYKIT_DATABASE_URL", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("fake_backend")
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,20 +14,13 @@ from api.cli import app
 from kb.store import Store
 from kb.store.tenants import Principal, resolve_key
 from suggest.config import get_settings
+from tests.cli_helpers import fake_backend  # noqa: F401
 from tests.cli_helpers import run_main as cli_run_main
 
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def fake_backend(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    monkeypatch.setenv("REPLYKIT_EMBED_BACKEND", "fake")
-    monkeypatch.setenv("REPLYKIT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("REPLYKIT_DATABASE_URL", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("fake_backend")
 
 
 def run_main(
