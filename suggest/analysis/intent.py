@@ -1,15 +1,17 @@
-"""Intent: a calibrated linear head, and the two tests that turn a weak guess into "out of scope".
+"""Intent: a calibrated linear head, and the tests that turn a weak guess into "out of scope".
 
-A wrong intent is worse than none: it picks the wrong reply. So a label is only given when the
-calibrated probability clears ``min_confidence`` and the ticket is close enough to the training
-examples of that intent (``min_similarity``, cosine to the intent's centroid). Both thresholds
-are tuned on held-out data at training time (training/intent.py).
+A wrong intent is worse than none: it picks the wrong reply. So no label is given when the head's
+own out-of-scope class wins (learnt from examples labelled out of scope: job applications, press,
+spam, other companies' products), and a label is only given when its calibrated probability
+clears ``min_confidence`` and the ticket is close enough to that intent's training examples
+(``min_similarity``, cosine to the intent's centroid). Both thresholds are tuned on held-out
+data at training time (training/intent.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,9 @@ from suggest.protocols import Embedder
 
 KIND = "intent"
 TOP_K = 3
+OUT_OF_SCOPE = "out_of_scope"
+"""The head's class for tickets no intent covers; never returned as a label or in ``top``.
+Training files cannot use it as an intent: their out-of-scope spellings all read as no label."""
 
 
 @dataclass(frozen=True)
@@ -34,16 +39,29 @@ class IntentModel:
     version: str
     lexical: LexicalFeatures | None = None
     lexical_weight: np.ndarray | None = None  # (labels, n-gram columns)
+    _lexical_by_column: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+    """``lexical_weight`` transposed and contiguous: multiplying the sparse n-grams by a transposed
+    view made scipy copy all the weights on every call (1.3 ms a ticket)."""
+
+    def __post_init__(self) -> None:
+        if self.lexical_weight is not None:
+            object.__setattr__(self, "_lexical_by_column", np.ascontiguousarray(self.lexical_weight.T))
 
     @property
     def labels(self) -> tuple[str, ...]:
+        """The head's classes, the out-of-scope class included when the model has one."""
         return self.head.labels
+
+    @property
+    def intents(self) -> tuple[str, ...]:
+        """The intents a ticket can be given."""
+        return tuple(label for label in self.labels if label != OUT_OF_SCOPE)
 
     def logits(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         """Embedding logits plus, when the model has them, character n-gram logits."""
         z = self.head.logits(vectors)
-        if self.lexical is not None and self.lexical_weight is not None and len(texts):
-            z = z + np.asarray(self.lexical.transform(texts) @ self.lexical_weight.T, dtype=np.float32)
+        if self.lexical is not None and self._lexical_by_column is not None and len(texts):
+            z = z + np.asarray(self.lexical.transform(texts) @ self._lexical_by_column, dtype=np.float32)
         return z
 
     def probabilities(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
@@ -61,9 +79,16 @@ class IntentModel:
         return sims
 
     def _result(self, probs: np.ndarray, sims: np.ndarray) -> IntentResult:
-        order = np.argsort(-probs)[:TOP_K]
+        order = [int(i) for i in np.argsort(-probs) if self.labels[i] != OUT_OF_SCOPE][:TOP_K]
         top = [LabelScore(label=self.labels[i], confidence=round(float(probs[i]), 4)) for i in order]
         best, p, sim = top[0].label, float(probs[order[0]]), float(sims[order[0]])
+        if self.labels[int(np.argmax(probs))] == OUT_OF_SCOPE:
+            p_out = float(probs.max())
+            reason = (
+                f"out of scope: it reads like the examples no intent covers ({p_out:.0%}); "
+                f"the closest intent, '{best}', has {p:.0%}"
+            )
+            return IntentResult(label=None, confidence=round(p_out, 4), top=top, reason=reason)
         if p < self.min_confidence:
             reason = (
                 f"out of scope: no known intent fits well; the closest, '{best}', has {p:.0%}, "

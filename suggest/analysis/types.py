@@ -44,7 +44,10 @@ class LabelScore(BaseModel):
 
 class IntentResult(BaseModel):
     label: str | None = Field(description="The intent, or null when no known intent fits (out of scope).")
-    confidence: float = Field(description="Calibrated probability of the top intent.")
+    confidence: float = Field(
+        description="Calibrated probability of the answer: of the label; of out of scope when the "
+        "model recognised the ticket as such; otherwise of the closest intent, which was too weak."
+    )
     top: list[LabelScore] = Field(description="The three most likely intents, best first.")
     reason: str = Field(description="Why this label, or why none, in plain language.")
 

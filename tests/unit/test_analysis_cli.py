@@ -80,7 +80,7 @@ def test_train_writes_a_checksummed_model_folder(
     assert sorted(p.name for p in out.iterdir()) == [MANIFEST_NAME, WEIGHTS_FILE]
     manifest = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
     assert manifest["kind"] == "intent"
-    assert manifest["head"]["labels"] == ["delivery", "invoice", "password", "refund"]
+    assert manifest["head"]["labels"] == ["delivery", "invoice", "password", "refund", "out_of_scope"]
     source = manifest["training"]["source"]
     assert source["file"] == "small.csv" and source["text_col"] == "body" and source["label_col"] == "label"
     assert source["skipped_rows"] == 1

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from suggest.analysis.heads import WEIGHTS_FILE
-from suggest.analysis.intent import IntentModel
+from suggest.analysis.intent import OUT_OF_SCOPE, IntentModel
 from suggest.embed.fake import HashingEmbedder
 from suggest.errors import InputError, ModelCacheError, ModelFormatError
 from suggest.models.manifest import MANIFEST_NAME
@@ -56,16 +56,17 @@ def test_report_describes_the_training_set(trained: TrainedIntent) -> None:
     assert report["per_intent"] == {"delivery": 8, "invoice": 8, "password": 8, "refund": 8}
     assert report["c"] == 10.0
     assert report["holdout"]["method"] == "3-fold out-of-fold"
-    assert report["holdout"]["examples"] == 32
+    assert report["holdout"]["examples"] == 36  # the out-of-scope examples are held out too
     assert 0.0 <= report["holdout"]["accuracy"] <= 1.0
     assert report["temperature"] > 0
 
 
 def test_labels_are_sorted_and_thresholds_are_set(trained: TrainedIntent) -> None:
     model = trained.model
-    assert model.labels == ("delivery", "invoice", "password", "refund")
+    assert model.labels == ("delivery", "invoice", "password", "refund", OUT_OF_SCOPE)
+    assert model.intents == ("delivery", "invoice", "password", "refund")
     assert 0.0 <= model.min_confidence <= 1.0
-    assert -1.0 <= model.min_similarity <= 1.0
+    assert -1.0 < model.min_similarity <= 1.0  # never switched off
     assert model.lexical is not None and model.lexical_weight is not None
     assert model.version != "unversioned"
 
@@ -89,7 +90,25 @@ def test_confidences_are_probabilities_and_top_is_three_sorted(trained: TrainedI
         assert scores == sorted(scores, reverse=True)
         assert all(0.0 <= s <= 1.0 for s in scores) and sum(scores) <= 1.0 + 1e-3
         assert len({entry.label for entry in result.top}) == 3
-        assert result.confidence == pytest.approx(scores[0], abs=1e-4)
+        assert OUT_OF_SCOPE not in {entry.label for entry in result.top}
+        if result.reason.startswith("out of scope: it reads like"):  # the out-of-scope class won
+            assert result.label is None and result.confidence > scores[0]
+        else:
+            assert result.confidence == pytest.approx(scores[0], abs=1e-4)
+
+
+def test_a_text_like_the_out_of_scope_examples_is_out_of_scope_by_the_class(trained: TrainedIntent) -> None:
+    text = "the weather in france is nice today"
+    [result] = trained.model.predict(embed([text]), [text])
+    assert result.label is None
+    assert result.reason.startswith("out of scope: it reads like the examples no intent covers")
+
+
+def test_a_text_unlike_every_example_is_out_of_scope_by_similarity(trained: TrainedIntent) -> None:
+    text = "quantum chromodynamics lattice gauge zebra"
+    [result] = trained.model.predict(embed([text]), [text])
+    assert result.label is None
+    assert "unlike the training examples" in result.reason
 
 
 @pytest.mark.parametrize("text", UNRELATED)
@@ -102,7 +121,7 @@ def test_an_unrelated_text_is_out_of_scope(trained: TrainedIntent, text: str) ->
 def test_probabilities_sum_to_one(trained: TrainedIntent) -> None:
     texts = list(NEW_TEXTS)
     probs = trained.model.probabilities(embed(texts), texts)
-    assert probs.shape == (4, 4)
+    assert probs.shape == (4, 5)  # four intents and the out-of-scope class
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
 
 
@@ -146,6 +165,12 @@ def test_an_intent_with_a_single_example_is_refused_by_name() -> None:
         train_intent(examples, fake_embedder(), SMALL_OPTIONS)
 
 
+def test_a_single_out_of_scope_example_is_refused() -> None:
+    examples = [*labelled_examples(out_of_scope=False), Example("the weather is nice", None)]
+    with pytest.raises(InputError, match=r"1 example\(s\) are labelled out of scope; .* at least 2"):
+        train_intent(examples, fake_embedder(), SMALL_OPTIONS)
+
+
 def test_training_without_out_of_scope_examples_works() -> None:
     result = train_intent(labelled_examples(out_of_scope=False), fake_embedder(), SMALL_OPTIONS)
     assert result.report["out_of_scope_examples"] == 0
@@ -160,7 +185,7 @@ def test_saved_folder_holds_weights_and_a_reproducible_manifest(saved: Path) -> 
     manifest = json.loads((saved / MANIFEST_NAME).read_text(encoding="utf-8"))
     assert manifest["kind"] == "intent"
     assert manifest["embedder"] == {"family": "hashing-fake-384", "dim": 384}
-    assert manifest["head"]["labels"] == ["delivery", "invoice", "password", "refund"]
+    assert manifest["head"]["labels"] == ["delivery", "invoice", "password", "refund", OUT_OF_SCOPE]
     assert manifest["training"]["source"] == {"file": "small.csv", "sha256": "abc"}
     assert manifest["training"]["options"]["c_grid"] == [10.0]
     assert manifest["training"]["report"]["examples"] == 32
