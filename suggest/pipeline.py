@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from suggest.analysis.emotion import EmotionModel, EmotionScores
 from suggest.analysis.escalation import Signals, decide
 from suggest.analysis.intent import IntentModel
 from suggest.analysis.policy import EscalationPolicy, default_policy
+from suggest.analysis.requests import looks_like_several, request_parts
 from suggest.analysis.text import CleanText, clean_ticket_text
 from suggest.analysis.types import Analysis, IntentResult, NoteCode, TextNote, Ticket
 from suggest.errors import InputError
@@ -32,12 +33,26 @@ NO_MODEL = IntentResult(
 )
 
 
+NOT_A_REQUEST = frozenset({"thanks_closing"})
+"""Intents that a part of a ticket can have without being a request of its own."""
+
+
 @dataclass
 class _Prepared:
     ticket: Ticket
     clean: CleanText
     language: str
     language_source: str
+
+
+@dataclass
+class _Outputs:
+    """The models' outputs for the ready tickets, in order; None when the models failed."""
+
+    intents: list[IntentResult] | None
+    emotions: list[EmotionScores] | None
+    requests: list[tuple[tuple[str, str], ...]] = field(default_factory=list)
+    failure: str | None = None
 
 
 class Pipeline:
@@ -66,12 +81,22 @@ class Pipeline:
         """Analyse tickets in one embedding batch; empty tickets come back as errors in place."""
         prepared: list[_Prepared | InputError] = [self._prepare(t) for t in tickets]
         ready = [p for p in prepared if isinstance(p, _Prepared)]
-        intents, emotions, failure = self._models(ready)
-        no_output: list[None] = [None] * len(ready)
-        outputs = iter(zip(ready, intents or no_output, emotions or no_output, strict=True))
+        out = self._models(ready)
+        none: list[None] = [None] * len(ready)
+        per_ticket = iter(
+            zip(
+                ready,
+                out.intents or none,
+                out.emotions or none,
+                out.requests or [()] * len(ready),
+                strict=True,
+            )
+        )
         results: list[Analysis | InputError] = []
         for item in prepared:
-            results.append(item if isinstance(item, InputError) else self._assemble(*next(outputs), failure))
+            results.append(
+                item if isinstance(item, InputError) else self._assemble(*next(per_ticket), out.failure)
+            )
         return results
 
     def _prepare(self, ticket: Ticket) -> _Prepared | InputError:
@@ -99,30 +124,52 @@ class Pipeline:
             )
         return _Prepared(ticket, clean, guess.code, guess.source)
 
-    def _models(
-        self, ready: list[_Prepared]
-    ) -> tuple[list[IntentResult] | None, list[EmotionScores] | None, str | None]:
+    def _models(self, ready: list[_Prepared]) -> _Outputs:
         """Run the embedder and heads; a failure is reported, never raised (escalation needs it)."""
         if not ready:
-            return [], [], None
+            return _Outputs([], [])
         try:
             texts = [p.clean.text for p in ready]
-            vectors = self.embedder.embed(texts, "query")
-            if vectors.shape != (len(ready), self.embedder.dim) or not np.isfinite(vectors).all():
-                raise ValueError(f"embedder returned an array of shape {vectors.shape} or non-finite values")
+            vectors = self._embed(texts)
             intents = self.intent.predict(vectors, texts) if self.intent else [NO_MODEL] * len(ready)
-            emotions = self.emotion.predict(vectors) if self.emotion else None
+            languages = [p.language for p in ready]
+            emotions = self.emotion.predict(vectors, languages) if self.emotion else None
+            return _Outputs(intents, emotions, self._requests(texts, intents))
         except Exception as err:  # any model failure must still escalate
             log.error("analysis models failed: %s", type(err).__name__)
-            return (
-                None,
-                None,
-                f"the analysis models failed ({type(err).__name__}); a person should read this ticket",
-            )
-        return intents, emotions, None
+            failure = f"the analysis models failed ({type(err).__name__}); a person should read this ticket"
+            return _Outputs(None, None, failure=failure)
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        vectors = self.embedder.embed(texts, "query")
+        if vectors.shape != (len(texts), self.embedder.dim) or not np.isfinite(vectors).all():
+            raise ValueError(f"embedder returned an array of shape {vectors.shape} or non-finite values")
+        return vectors
+
+    def _requests(self, texts: list[str], intents: list[IntentResult]) -> list[tuple[tuple[str, str], ...]]:
+        """Classify the parts of tickets laid out like several requests, all parts in one batch."""
+        announcer = self.policy.pattern("several_requests")
+        parts = [
+            request_parts(t) if looks_like_several(t, announcer, confidence=i.confidence) else []
+            for t, i in zip(texts, intents, strict=True)
+        ]
+        flat = [part for ticket_parts in parts for part in ticket_parts]
+        if self.intent is None or not flat:
+            return [() for _ in texts]
+        labels = iter(r.label for r in self.intent.predict(self._embed(flat), flat))
+        found = [tuple((next(labels), part) for part in ticket_parts) for ticket_parts in parts]
+        return [
+            tuple((label, part) for label, part in ticket if label is not None and label not in NOT_A_REQUEST)
+            for ticket in found
+        ]
 
     def _assemble(
-        self, p: _Prepared, intent: IntentResult | None, scores: EmotionScores | None, failure: str | None
+        self,
+        p: _Prepared,
+        intent: IntentResult | None,
+        scores: EmotionScores | None,
+        requests: tuple[tuple[str, str], ...],
+        failure: str | None,
     ) -> Analysis:
         """One ticket's result; ``intent`` and ``scores`` are None when the models failed."""
         if intent is not None and not p.clean.has_letters:
@@ -135,6 +182,7 @@ class Pipeline:
             sentiment=scores.sentiment if scores else None,
             emotions=scores.emotions if scores else {},
             failure=failure or (None if self.emotion else "no emotion model is loaded"),
+            requests=requests,
         )
         return Analysis(
             id=p.ticket.id,

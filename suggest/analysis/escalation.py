@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from suggest.analysis.matching import FoldedText, compile_terms
+from suggest.analysis.matching import FoldedText
 from suggest.analysis.policy import EscalationPolicy, TermList
 from suggest.analysis.types import Escalation, IntentResult, Priority, Reason, SentimentResult
 
@@ -29,7 +29,6 @@ URGENT = frozenset({"safety_hazard"})
 NORMAL = frozenset({"multiple_intents", "long_technical", "low_confidence"})
 """Complexity triggers: a person should handle the ticket, but not ahead of the queue."""
 _SHOUTED_WORD = re.compile(r"\b[^\W\d_a-z]{3,}\b")
-_LIST_OR_QUESTIONS = re.compile(r"(^|\n)\s*(\d+[.)]|[-*•])\s|\?[^?]*\?", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,9 @@ class Signals:
     emotions: dict[str, float] = field(default_factory=dict)
     failure: str | None = None
     """Why the model analysis is unavailable, e.g. "the embedder raised RuntimeError"."""
+    requests: tuple[tuple[str, str], ...] = ()
+    """(intent, the customer's words) for each confidently classified part of a ticket laid out
+    like several requests (suggest/analysis/requests.py); empty for other tickets."""
 
 
 def _priority(codes: set[str]) -> Priority:
@@ -70,7 +72,7 @@ def _emotion_reason(s: Signals, policy: EscalationPolicy, text: FoldedText) -> R
     )
     if not negative:
         return None
-    pattern = compile_terms(policy.terms("intensity"))
+    pattern = policy.pattern("intensity")
     quoted = text.find(pattern) if pattern else None
     shouted = _shouting(s.text)
     if quoted or shouted:
@@ -83,23 +85,25 @@ def _complexity(s: Signals, policy: EscalationPolicy, text: FoldedText) -> list[
     reasons = []
     words = len(s.text.split())
     if words >= t.long_words:
-        pattern = compile_terms(policy.terms("technical"))
+        pattern = policy.pattern("technical")
         cues = pattern.findall(text.folded) if pattern else []
         if len(cues) >= t.technical_cues:
             reasons.append(
                 Reason(code="long_technical", evidence=f"{words} words with {len(cues)} technical details")
             )
-    if s.intent is None:
-        return reasons
-    likely = [top for top in s.intent.top if top.confidence >= t.multi_intent_min]
-    if len(likely) >= 2 and _LIST_OR_QUESTIONS.search(s.text):
-        listed = " and ".join(f"'{top.label}' ({top.confidence:.0%})" for top in likely)
+    quotes: dict[str, str] = {}
+    for label, quote in s.requests:
+        quotes.setdefault(label, quote)
+    if len(quotes) >= t.several_requests:
+        listed = "; ".join(f"'{label}': {_clip(quote)}" for label, quote in quotes.items())
         reasons.append(Reason(code="multiple_intents", evidence=f"several requests: {listed}"))
-    if any(ch.isalpha() for ch in s.text) and (
-        s.intent.label is None or s.intent.confidence < t.low_confidence
-    ):
+    if s.intent is not None and any(ch.isalpha() for ch in s.text) and s.intent.confidence < t.low_confidence:
         reasons.append(Reason(code="low_confidence", evidence=s.intent.reason))
     return reasons
+
+
+def _clip(words: str, limit: int = 60) -> str:
+    return words if len(words) <= limit else words[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def decide(s: Signals, policy: EscalationPolicy) -> Escalation:
@@ -115,7 +119,7 @@ def decide(s: Signals, policy: EscalationPolicy) -> Escalation:
         add(Reason(code="analysis_unavailable", evidence=s.failure))
     positive = s.sentiment is not None and s.sentiment.label == "positive" and s.sentiment.score >= 0.6
     for code in KEYWORD_TRIGGERS:
-        pattern = compile_terms(policy.terms(code))
+        pattern = policy.pattern(code)
         if pattern is None or (code == "public_complaint" and positive):
             continue
         evidence = text.find(pattern)

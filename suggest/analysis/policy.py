@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
-from suggest.analysis.matching import fold_pattern
+from suggest.analysis.matching import compile_terms, fold_pattern
 from suggest.errors import ConfigError
 
 DEFAULTS_FILE = Path(__file__).with_name("escalation_defaults.yaml")
@@ -30,9 +30,11 @@ TermList = Literal[
     "human_requested",
     "intensity",
     "technical",
+    "several_requests",
 ]
-"""Keyword lists. The first eight are triggers; ``intensity`` supports strong_emotion and
-``technical`` counts cues for long_technical."""
+"""Keyword lists. The first eight are triggers; ``intensity`` supports strong_emotion,
+``technical`` counts cues for long_technical, and ``several_requests`` ("three things") marks a
+ticket to check for multiple_intents."""
 
 
 class Thresholds(BaseModel):
@@ -44,7 +46,7 @@ class Thresholds(BaseModel):
     repeat_threads: int = Field(ge=2)
     long_words: int = Field(ge=1)
     technical_cues: int = Field(ge=1)
-    multi_intent_min: float = Field(ge=0, le=1)
+    several_requests: int = Field(ge=2)
     low_confidence: float = Field(ge=0, le=1)
     intent_trigger_min: float = Field(ge=0, le=1)
 
@@ -56,6 +58,7 @@ class EscalationPolicy(BaseModel):
     vip_tiers: list[str]
     intent_triggers: dict[str, str]
     languages: dict[str, dict[TermList, list[str]]]
+    _patterns: dict[str, re.Pattern[str] | None] = PrivateAttr(default_factory=dict)
 
     @field_validator("languages")
     @classmethod
@@ -74,6 +77,12 @@ class EscalationPolicy(BaseModel):
     def terms(self, name: TermList) -> tuple[str, ...]:
         """One list's terms across all languages."""
         return tuple(term for lists in self.languages.values() for term in lists.get(name, []))
+
+    def pattern(self, name: TermList) -> re.Pattern[str] | None:
+        """One list's terms as one compiled pattern, built once per policy (None: no terms)."""
+        if name not in self._patterns:
+            self._patterns[name] = compile_terms(self.terms(name))
+        return self._patterns[name]
 
     @property
     def vip(self) -> frozenset[str]:

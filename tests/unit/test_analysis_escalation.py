@@ -27,6 +27,7 @@ def run(
     thread_count: int = 1,
     emotions: dict[str, float] | None = None,
     failure: str | None = None,
+    requests: tuple[tuple[str, str], ...] = (),
     policy: EscalationPolicy = POLICY,
 ) -> Escalation:
     """decide() on a calm, confidently classified ticket unless told otherwise."""
@@ -38,6 +39,7 @@ def run(
         sentiment=mood,
         emotions=emotions or {},
         failure=failure,
+        requests=requests,
     )
     return decide(signals, policy)
 
@@ -166,9 +168,9 @@ def test_other_tiers_are_not_vip(tier: str | None) -> None:
 @pytest.mark.parametrize(
     ("emotions", "evidence"),
     [
-        ({"anger": 0.70}, "anger 0.70 (threshold 0.70)"),
-        ({"anger": 0.91, "frustration": 0.1}, "anger 0.91 (threshold 0.70)"),
-        ({"frustration": 0.85}, "frustration 0.85 (threshold 0.85)"),
+        ({"anger": 0.60}, "anger 0.60 (threshold 0.60)"),
+        ({"anger": 0.91, "frustration": 0.1}, "anger 0.91 (threshold 0.60)"),
+        ({"frustration": 0.80}, "frustration 0.80 (threshold 0.80)"),
     ],
 )
 def test_strong_emotion_via_emotion_scores(emotions: dict[str, float], evidence: str) -> None:
@@ -178,7 +180,7 @@ def test_strong_emotion_via_emotion_scores(emotions: dict[str, float], evidence:
 
 
 def test_emotion_scores_below_the_thresholds_do_not_escalate() -> None:
-    emotions = {"anger": 0.69, "frustration": 0.84, "fear": 0.99, "sadness": 0.99}
+    emotions = {"anger": 0.59, "frustration": 0.79, "fear": 0.99, "sadness": 0.99}
     assert not run("Where is my parcel?", emotions=emotions).escalate
 
 
@@ -191,7 +193,7 @@ def test_strong_emotion_via_intensity_words_with_negative_sentiment(text: str) -
     assert escalation.priority == "high"
 
 
-@pytest.mark.parametrize("mood", [NEUTRAL, POSITIVE, sentiment("negative", 0.49)])
+@pytest.mark.parametrize("mood", [NEUTRAL, POSITIVE, sentiment("negative", 0.39)])
 def test_intensity_words_need_clearly_negative_sentiment(mood: SentimentResult) -> None:
     assert not run("This is unacceptable", mood=mood).escalate
 
@@ -212,32 +214,35 @@ def test_shouting_with_negative_sentiment_is_strong_emotion(text: str, evidence:
 
 # --- complexity triggers (priority normal) ------------------------------------------------------
 
-TWO_LIKELY = intent("refund", 0.6, top=[("refund", 0.6), ("password", 0.35), ("delivery", 0.05)])
 
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "1. I want a refund\n2. My password does not work",
-        "- refund please\n- and reset my password",
-        "Can I get a refund? And why does my password not work?",
-    ],
-)
-def test_multiple_intents_with_a_list_or_several_questions(text: str) -> None:
-    escalation = run(text, intent_result=TWO_LIKELY)
+def test_two_distinct_requests_are_multiple_intents() -> None:
+    parts = (("refund", "I want a refund for the cleaning"), ("password", "my password does not work"))
+    escalation = run("…", requests=parts)
     assert reasons(escalation) == {
-        "multiple_intents": "several requests: 'refund' (60%) and 'password' (35%)"
+        "multiple_intents": "several requests: 'refund': I want a refund for the cleaning; "
+        "'password': my password does not work"
     }
     assert escalation.priority == "normal"
 
 
-def test_two_likely_intents_without_a_list_or_questions_is_not_multiple() -> None:
-    assert not run("I want a refund and my password does not work.", intent_result=TWO_LIKELY).escalate
+def test_one_intent_in_several_parts_is_not_multiple() -> None:
+    parts = (("refund", "I want a refund"), ("refund", "please pay me back the 89 euros"))
+    assert not run("…", requests=parts).escalate
 
 
-def test_one_likely_intent_with_a_list_is_not_multiple() -> None:
-    one = intent("refund", 0.85, top=[("refund", 0.85), ("password", 0.1), ("delivery", 0.05)])
-    assert not run("1. refund\n2. refund again", intent_result=one).escalate
+def test_the_number_of_requests_is_a_policy_threshold() -> None:
+    three = load_policy().model_copy(deep=True)
+    three.thresholds.several_requests = 3
+    parts = (("refund", "a refund"), ("password", "my password"))
+    assert not run("…", requests=parts, policy=three).escalate
+    assert run("…", requests=(*parts, ("delivery", "my parcel")), policy=three).escalate
+
+
+def test_evidence_quotes_are_clipped_at_a_word() -> None:
+    long = "my invoice from May includes a panel cleaning for 89 euros that I am sure I never booked"
+    evidence = reasons(run("…", requests=(("refund", long), ("password", "reset my password"))))
+    quoted = evidence["multiple_intents"].split("'refund': ")[1].split(";")[0]
+    assert quoted.endswith("…") and len(quoted) <= 60 and long.startswith(quoted[:-1])
 
 
 TECHNICAL = "The inverter shows error E05 at 230 V and the breaker trips after a firmware reset. "
@@ -265,7 +270,7 @@ def test_short_technical_text_is_not_long_technical() -> None:
     "result",
     [
         intent(None, 0.3, top=[("refund", 0.3)], reason="out of scope: nothing fits well"),
-        intent("refund", 0.49, reason="out of scope: nothing fits well"),
+        intent("refund", 0.34, reason="out of scope: nothing fits well"),
     ],
 )
 def test_low_confidence(result: IntentResult) -> None:
@@ -275,7 +280,13 @@ def test_low_confidence(result: IntentResult) -> None:
 
 
 def test_confidence_at_the_threshold_is_not_low() -> None:
-    assert not run("What colour are the panels?", intent_result=intent("refund", 0.5)).escalate
+    assert not run("What colour are the panels?", intent_result=intent("refund", 0.35)).escalate
+
+
+def test_a_confident_out_of_scope_ticket_is_not_low_confidence() -> None:
+    """Unlike every intent but not torn between them: the ordinary queue, not escalation."""
+    unlike = intent(None, 0.8, top=[("refund", 0.8)], reason="out of scope: unlike the examples")
+    assert not run("Do you sponsor the local football club?", intent_result=unlike).escalate
 
 
 def test_text_without_letters_is_not_low_confidence() -> None:
@@ -307,8 +318,7 @@ def test_intent_triggers(label: str, code: str, priority: str) -> None:
 def test_intent_trigger_at_the_minimum_fires_and_below_it_does_not() -> None:
     assert "formal_complaint" in reasons(run("Hello there", intent_result=intent("complaint", 0.5)))
     below = run("Hello there", intent_result=intent("complaint", 0.45))
-    assert "formal_complaint" not in reasons(below)
-    assert set(reasons(below)) == {"low_confidence"}
+    assert not below.escalate
 
 
 def test_intent_trigger_and_keyword_of_the_same_code_merge() -> None:

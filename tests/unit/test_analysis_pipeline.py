@@ -163,6 +163,32 @@ def test_analyze_many_keeps_errors_in_place() -> None:
     assert embedder.calls == [["my parcel delivery is late", "I forgot my password"]]  # one batch
 
 
+def test_a_ticket_with_two_listed_requests_is_multiple_intents() -> None:
+    embedder = CountingEmbedder()
+    pipe = Pipeline(embedder, trained_intent().model, support_emotion_model(), load_policy())
+    listed = "Hi, two things: 1) please refund my money 2) I forgot my password"
+    several, plain = (
+        analysis(r)
+        for r in pipe.analyze_many([Ticket(text=listed), Ticket(text="my parcel delivery is late")])
+    )
+    reasons = {r.code: r.evidence for r in several.escalation.reasons}
+    assert reasons["multiple_intents"] == (
+        "several requests: 'refund': please refund my money; 'password': I forgot my password"
+    )
+    assert several.escalation.priority == "normal"
+    assert "multiple_intents" not in codes(plain)
+    # the ticket batch, then one batch with the parts of the only ticket laid out as several
+    assert embedder.calls == [
+        [listed, "my parcel delivery is late"],
+        ["please refund my money", "I forgot my password"],
+    ]
+
+
+def test_a_list_of_one_request_is_not_multiple_intents(pipeline: Pipeline) -> None:
+    result = pipeline.analyze(Ticket(text="1. please refund my money\n2. refund the payment now"))
+    assert "multiple_intents" not in codes(result)
+
+
 def test_analyze_many_with_only_empty_tickets_does_not_embed() -> None:
     embedder = CountingEmbedder()
     pipe = Pipeline(embedder, trained_intent().model, support_emotion_model(), load_policy())

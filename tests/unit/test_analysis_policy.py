@@ -21,10 +21,10 @@ def write(tmp_path: Path, text: str, name: str = "escalation.yaml") -> Path:
 def test_defaults_load_with_three_languages_and_the_documented_thresholds() -> None:
     policy = load_policy()
     assert set(policy.languages) == {"en", "nl", "el"}
-    assert policy.thresholds.anger == 0.70
-    assert policy.thresholds.frustration == 0.85
+    assert policy.thresholds.anger == 0.60
+    assert policy.thresholds.frustration == 0.80
     assert policy.thresholds.repeat_threads == 3
-    assert policy.thresholds.low_confidence == 0.50
+    assert policy.thresholds.low_confidence == 0.35
     assert policy.vip == frozenset({"vip"})
     assert policy.intent_triggers == {
         "safety_concern": "safety_hazard",
@@ -53,7 +53,7 @@ def test_numbers_replace_and_lists_extend(tmp_path: Path) -> None:
     )
     policy = load_policy(override)
     assert policy.thresholds.anger == 0.5
-    assert policy.thresholds.frustration == 0.85  # untouched numbers keep their default
+    assert policy.thresholds.frustration == 0.80  # untouched numbers keep their default
     assert policy.vip_tiers == ["vip", "gold"]
     assert policy.intent_triggers["refund"] == "chargeback_threat"
     assert policy.intent_triggers["complaint"] == "formal_complaint"
