@@ -2,11 +2,16 @@
 
 - Demo intents: train on kb/demo/tickets/*.train.jsonl, test on the held-out *.test.jsonl, per
   language; and English-only training tested on Dutch and Greek (with and without n-grams).
-- Escalation: the demo's labelled escalation cases (kb/demo/tickets/escalation.jsonl), per
-  trigger and per language, with the real intent, emotion and policy.
+- Escalation: the demo's labelled escalation cases, per trigger and per language, with the real
+  intent, emotion and policy. escalation.dev.jsonl is the set the policy was tuned on;
+  escalation.test.jsonl was written afterwards, apart from the policy, and the targets are
+  judged on it.
 - BANKING77 (``--data-dir``, skipped when absent): the default head, train -> test, with timing.
-- Emotion: the held-out figures recorded in the shipped heads' manifest by ``train-emotion``.
-- Speed: one ~80-word ticket in-process (median, p95), and batch throughput.
+- Emotion: the held-out figures recorded in the shipped heads' manifest by ``train-emotion``,
+  and the language bias: how often plain questions (product info, quotes, subsidies, orders,
+  charger installation) in the demo tickets score angry or negative, per language.
+- Speed: one ~80-word ticket in-process (kb/demo/tickets/speed.jsonl; median, p95), and batch
+  throughput over the demo test tickets.
 """
 
 from __future__ import annotations
@@ -102,9 +107,13 @@ def demo_intents(embedder: Embedder) -> tuple[dict[str, Any], IntentModel]:
     return out, trained.model
 
 
-def escalation(pipeline: Pipeline) -> dict[str, Any]:
-    with (TICKETS / "escalation.jsonl").open(encoding="utf-8") as f:
-        cases = [json.loads(line) for line in f if line.strip()]
+def _rows(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def escalation(pipeline: Pipeline, name: str) -> dict[str, Any]:
+    cases = _rows(TICKETS / name)
     tickets = [
         Ticket(
             id=c["id"],
@@ -154,6 +163,28 @@ def escalation(pipeline: Pipeline) -> dict[str, Any]:
     return out
 
 
+PLAIN_INTENTS = ("product_info", "quote_request", "subsidy_question", "order_status", "charger_installation")
+
+
+def emotion_bias(pipeline: Pipeline) -> dict[str, Any]:
+    """Per language: the share of plain questions over the anger threshold, and the share negative."""
+    rows = [r for split in ("train", "test") for r in demo_tickets(split) if r["intent"] in PLAIN_INTENTS]
+    results = pipeline.analyze_many([Ticket(text=ticket_text(r)) for r in rows])
+    anger = pipeline.policy.thresholds.anger
+    out: dict[str, Any] = {"anger_threshold": anger}
+    for language in ("en", "nl", "el"):
+        mine = [a for r, a in zip(rows, results, strict=True) if r["language"] == language]
+        scored = [a for a in mine if not isinstance(a, Exception) and a.sentiment is not None]
+        out[language] = {
+            "tickets": len(scored),
+            "angry": _rate(sum(a.emotions["anger"] >= anger for a in scored), len(scored)),
+            "negative": _rate(
+                sum(a.sentiment.label == "negative" for a in scored if a.sentiment), len(scored)
+            ),
+        }
+    return out
+
+
 def banking77(embedder: Embedder, data_dir: Path) -> dict[str, Any] | None:
     root = data_dir / "banking77" / "banking_data"
     if not (root / "train.csv").is_file():
@@ -175,8 +206,7 @@ def banking77(embedder: Embedder, data_dir: Path) -> dict[str, Any] | None:
     }
 
 
-def speed(pipeline: Pipeline, tickets: list[str]) -> dict[str, Any]:
-    eighty = [t for t in tickets if 60 <= len(t.split()) <= 100] or tickets
+def speed(pipeline: Pipeline, eighty: list[str], tickets: list[str]) -> dict[str, Any]:
     for text in eighty[:20]:
         pipeline.analyze(Ticket(text=text))
     times = []
@@ -213,13 +243,19 @@ def main(
     emotion = emotion_model_for(embedder, support_only_model)
     pipeline = Pipeline(embedder, model, emotion, default_policy())
     console.print("Escalation cases…")
-    results: dict[str, Any] = {"demo_intents": demo, "escalation": escalation(pipeline)}
+    results: dict[str, Any] = {
+        "demo_intents": demo,
+        "escalation": escalation(pipeline, "escalation.test.jsonl"),
+        "escalation_dev": escalation(pipeline, "escalation.dev.jsonl"),
+    }
     if not skip_banking:
         console.print("BANKING77…")
         results["banking77"] = banking77(embedder, data_dir)
     results["emotion"] = read_manifest(DEFAULT_FOLDER)["training"]["report"]["evaluations"]
+    results["emotion_bias"] = emotion_bias(pipeline)
     console.print("Speed…")
-    results["speed"] = speed(pipeline, [ticket_text(r) for r in demo_tickets("test")])
+    eighty = [ticket_text(r) for r in _rows(TICKETS / "speed.jsonl")]
+    results["speed"] = speed(pipeline, eighty, [ticket_text(r) for r in demo_tickets("test")])
     test = demo["test"]
     gap = max(test["all"]["accuracy"] - test[lang]["accuracy"] for lang in ("nl", "el"))
     gap_vs_en = max(test["en"]["accuracy"] - test[lang]["accuracy"] for lang in ("nl", "el"))

@@ -72,12 +72,45 @@ def test_the_demo_model_classifies_held_out_tickets_in_each_language(
 
 
 def test_out_of_scope_tickets_mostly_get_no_label_and_say_why(pipeline: Pipeline) -> None:
-    """Out-of-scope recall is weak (0.57 in BENCHMARKS.md); this guards it from getting worse."""
+    """Out-of-scope recall is 0.9 on the demo (BENCHMARKS.md); this guards it from falling back."""
     rows = [r for r in demo_tickets("test") if r["intent"] is None]
     results = pipeline.analyze_many([Ticket(text=ticket_text(r)) for r in rows])
     unlabelled = [r for r in results if not isinstance(r, Exception) and r.intent and r.intent.label is None]
-    assert len(unlabelled) / len(rows) >= 0.4, f"{len(unlabelled)} of {len(rows)} out-of-scope tickets"
+    assert len(unlabelled) / len(rows) >= 0.7, f"{len(unlabelled)} of {len(rows)} out-of-scope tickets"
     assert all(r.intent and r.intent.reason.startswith("out of scope") for r in unlabelled)
+
+
+PLAIN_INTENTS = {"product_info", "quote_request", "subsidy_question", "order_status", "charger_installation"}
+
+
+@pytest.mark.parametrize("language", ["en", "nl", "el"])
+def test_plain_questions_do_not_read_as_angry_in_any_language(pipeline: Pipeline, language: str) -> None:
+    """The shipped heads once scored 72 % of plain Dutch questions as angry: the language itself
+    read as emotion. Centring on each language's mean fixed that; this keeps it fixed."""
+    rows = [r for r in demo_tickets("test", (language,)) if r["intent"] in PLAIN_INTENTS]
+    results = [pipeline.analyze(Ticket(text=ticket_text(r))) for r in rows]
+    angry = sum(r.emotions["anger"] >= default_policy().thresholds.anger for r in results)
+    negative = sum(r.sentiment is not None and r.sentiment.label == "negative" for r in results)
+    assert angry / len(rows) <= 0.1, f"{language}: {angry} of {len(rows)} plain questions scored angry"
+    assert negative / len(rows) <= 0.2, f"{language}: {negative} of {len(rows)} plain questions negative"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi, three things: 1) my invoice shows a cleaning I never booked 2) the charger has a red light "
+        "and won't charge 3) please change my e-mail address",
+        "Hallo, drie dingen: 1) op mijn factuur staat een reiniging die ik niet heb geboekt 2) de laadpaal "
+        "brandt rood en laadt niet 3) graag mijn e-mailadres wijzigen",
+    ],
+)
+def test_a_listed_ticket_with_several_requests_escalates_as_multiple_intents(
+    pipeline: Pipeline, text: str
+) -> None:
+    result = pipeline.analyze(Ticket(text=text))
+    reasons = {r.code: r.evidence for r in result.escalation.reasons}
+    assert "multiple_intents" in reasons, reasons
+    assert reasons["multiple_intents"].count("'") >= 4  # at least two intents named
 
 
 def test_escalation_end_to_end_in_greek_without_accents(pipeline: Pipeline) -> None:
