@@ -403,6 +403,8 @@ def test_decide_is_pure() -> None:
         "Does the smoke detector need a new battery?",
         "Where can I buy a smoke alarm for the meter cupboard?",
         "Moet ik de rookmelder vervangen?",
+        "Χρειάζεται ανιχνευτής καπνού δίπλα στην μπαταρία;",
+        "χρειαζεται ανιχνευτη καπνου στην αποθηκη;",
         "Is this legally required?",
         "Is het wettelijk verplicht?",
         "I'd like to cancel my order",
