@@ -1,17 +1,20 @@
 """The demo tenant's labelled tickets (kb/demo/tickets) and its intent model.
 
 ``make run`` calls ``ensure_demo_intent`` through ``replykit demo``: the model is trained once
-(about half a minute) and kept under the data directory like any tenant's model.
+(about 40 s) and kept under the data directory like any tenant's model, and trained again when
+the shipped demo tickets or options change (an upgrade must not keep serving a stale model).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from kb.demo import DEMO_TENANT
 from suggest.analysis.heads import is_trained_for
+from suggest.models.manifest import read_manifest
 from suggest.protocols import Embedder
 from training.data import Example
 from training.intent import IntentTrainOptions, Progress, save_intent, train_intent
@@ -47,10 +50,24 @@ def ensure_demo_intent(
 ) -> dict[str, Any] | None:
     """Train the demo intent model unless a valid-looking one is there; returns the new report."""
     folder = intent_dir(data_dir, DEMO_TENANT)
-    if not force and is_trained_for(folder, "intent", embedder):
+    digest = _training_digest()
+    if not force and is_trained_for(folder, "intent", embedder) and _recorded_digest(folder) == digest:
         return None
     options = DEMO_OPTIONS
     trained = train_intent(demo_examples("train"), embedder, options, progress)
-    source = {"data": "kb/demo/tickets/*.train.jsonl", "languages": list(LANGUAGES)}
+    source = {"data": "kb/demo/tickets/*.train.jsonl", "languages": list(LANGUAGES), "sha256": digest}
     save_intent(folder, trained, embedder, options, source)
     return trained.report
+
+
+def _training_digest() -> str:
+    """sha256 over the demo training files and the options they are trained with."""
+    digest = hashlib.sha256(DEMO_OPTIONS.model_dump_json().encode())
+    for language in LANGUAGES:
+        digest.update((TICKETS / f"{language}.train.jsonl").read_bytes())
+    return digest.hexdigest()
+
+
+def _recorded_digest(folder: Path) -> str | None:
+    source = read_manifest(folder).get("training", {}).get("source", {})
+    return source.get("sha256") if isinstance(source, dict) else None
