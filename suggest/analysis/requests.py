@@ -17,10 +17,11 @@ from collections.abc import Iterable
 from suggest.analysis.matching import fold
 
 MIN_PART_WORDS = 3
+"""Shorter parts ("Hi Anna,", "Thanks, Laura") carry no request of their own."""
 ONE_INTENT = 0.9
 """Whole-ticket confidence at which several questions are taken as one request."""
-"""Shorter parts ("Hi Anna,", "Thanks, Laura") carry no request of their own."""
-_LIST_ITEM = re.compile(r"(?:^|(?<=[\s:;,]))(?:\d{1,2}[.)]|[-*•])\s+", re.MULTILINE)
+_LIST_ITEM = re.compile(r"(?:^|(?<=[\s:;,]))\d{1,2}[.)]\s+|^[ \t]*[-*•]\s+", re.MULTILINE)
+"""Numbered items anywhere ("1) …; 2) …"), bullets only at a line start (not "August - how")."""
 _SENTENCE_END = re.compile(r"(?<=[.?!;:])\s+|\n+")
 _CLAUSE = re.compile(r",\s+")
 

@@ -75,6 +75,12 @@ def test_parts_are_cut_at_sentences_and_commas() -> None:
     ]
 
 
+def test_a_dash_inside_a_line_is_not_a_bullet() -> None:
+    text = "We move in August - how does that work - and who takes the battery"
+    assert not looks_like_several(text, None, confidence=0.99)
+    assert looks_like_several("- new address\n  - new bank account", None, confidence=0.99)
+
+
 def test_greetings_and_sign_offs_are_not_parts() -> None:
     assert request_parts("Hi Anna,\nThanks, Laura") == []
 
