@@ -207,9 +207,9 @@ def train_intent(
     """Fit, calibrate and tune an intent model; the report holds the held-out figures."""
     options = options or IntentTrainOptions()
     started = time.perf_counter()
-    counts = Counter(e.label for e in examples if e.label is not None)
+    counts = Counter(e.label for e in examples if e.label not in (None, OUT_OF_SCOPE))
     _check_counts(counts, options.min_examples)
-    outside = sum(e.label is None for e in examples)
+    outside = sum(e.label in (None, OUT_OF_SCOPE) for e in examples)
     if 0 < outside < options.min_examples:
         raise InputError(
             f"{outside} example(s) are labelled out of scope; the out-of-scope class needs at least "

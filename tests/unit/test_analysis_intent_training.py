@@ -171,6 +171,13 @@ def test_a_single_out_of_scope_example_is_refused() -> None:
         train_intent(examples, fake_embedder(), SMALL_OPTIONS)
 
 
+def test_the_reserved_label_is_the_out_of_scope_class_not_a_second_intent() -> None:
+    examples = [*labelled_examples(), *(Example(t, OUT_OF_SCOPE) for t in ("spam offer", "job application"))]
+    result = train_intent(examples, fake_embedder(), SMALL_OPTIONS)
+    assert result.model.labels.count(OUT_OF_SCOPE) == 1
+    assert result.report["out_of_scope_examples"] == 6
+
+
 def test_training_without_out_of_scope_examples_works() -> None:
     result = train_intent(labelled_examples(out_of_scope=False), fake_embedder(), SMALL_OPTIONS)
     assert result.report["out_of_scope_examples"] == 0
