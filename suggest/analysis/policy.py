@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
@@ -78,10 +78,12 @@ class EscalationPolicy(BaseModel):
         """One list's terms across all languages."""
         return tuple(term for lists in self.languages.values() for term in lists.get(name, []))
 
+    def model_post_init(self, context: Any, /) -> None:
+        # All at once, so two policies with the same content stay equal whichever was used.
+        self._patterns.update({name: compile_terms(self.terms(name)) for name in get_args(TermList)})
+
     def pattern(self, name: TermList) -> re.Pattern[str] | None:
-        """One list's terms as one compiled pattern, built once per policy (None: no terms)."""
-        if name not in self._patterns:
-            self._patterns[name] = compile_terms(self.terms(name))
+        """One list's terms as one compiled pattern, built when the policy is (None: no terms)."""
         return self._patterns[name]
 
     @property

@@ -38,6 +38,12 @@ def test_default_policy_is_cached_and_equal_to_a_fresh_load() -> None:
     assert default_policy() == load_policy()
 
 
+def test_using_a_pattern_does_not_change_what_the_policy_equals() -> None:
+    used = load_policy()
+    assert used.pattern("intensity") is not None and used.pattern("several_requests") is not None
+    assert used == load_policy()
+
+
 def test_terms_gathers_one_list_across_languages() -> None:
     terms = load_policy().terms("legal_threat")
     assert "lawyer" in terms and "rechtbank" in terms and "δικηγορ" in terms
