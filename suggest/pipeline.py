@@ -33,10 +33,6 @@ NO_MODEL = IntentResult(
 )
 
 
-NOT_A_REQUEST = frozenset({"thanks_closing"})
-"""Intents that a part of a ticket can have without being a request of its own."""
-
-
 @dataclass
 class _Prepared:
     ticket: Ticket
@@ -147,20 +143,27 @@ class Pipeline:
         return vectors
 
     def _requests(self, texts: list[str], intents: list[IntentResult]) -> list[tuple[tuple[str, str], ...]]:
-        """Classify the parts of tickets laid out like several requests, all parts in one batch."""
+        """Classify the parts of tickets laid out like several requests, all parts in one batch.
+        A ticket with fewer parts than the trigger needs is not embedded again."""
         announcer = self.policy.pattern("several_requests")
-        parts = [
-            request_parts(t) if looks_like_several(t, announcer, confidence=i.confidence) else []
-            for t, i in zip(texts, intents, strict=True)
-        ]
+        enough = self.policy.thresholds.several_requests
+        parts = []
+        for text, intent in zip(texts, intents, strict=True):
+            found = (
+                request_parts(text)
+                if looks_like_several(text, announcer, confidence=intent.confidence)
+                else []
+            )
+            parts.append(found if len(found) >= enough else [])
         flat = [part for ticket_parts in parts for part in ticket_parts]
         if self.intent is None or not flat:
             return [() for _ in texts]
         labels = iter(r.label for r in self.intent.predict(self._embed(flat), flat))
-        found = [tuple((next(labels), part) for part in ticket_parts) for ticket_parts in parts]
+        closing = set(self.policy.closing_intents)
+        labelled = [[(next(labels), part) for part in ticket_parts] for ticket_parts in parts]
         return [
-            tuple((label, part) for label, part in ticket if label is not None and label not in NOT_A_REQUEST)
-            for ticket in found
+            tuple((label, part) for label, part in ticket if label is not None and label not in closing)
+            for ticket in labelled
         ]
 
     def _assemble(

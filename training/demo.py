@@ -23,6 +23,9 @@ from training.tenant_models import intent_dir
 TICKETS = Path(__file__).resolve().parents[1] / "kb" / "demo" / "tickets"
 LANGUAGES = ("en", "nl", "el")
 DEMO_OPTIONS = IntentTrainOptions(c_grid=(100.0,))
+TRAINER_REVISION = 2
+"""Raise when intent training changes in a way that should retrain an existing demo model
+(2: out-of-scope examples became a class)."""
 """C as the full grid chose it on the demo data (eval/bench_analysis.py); one C keeps `make run` quick."""
 
 
@@ -61,13 +64,14 @@ def ensure_demo_intent(
 
 
 def _training_digest() -> str:
-    """sha256 over the demo training files and the options they are trained with."""
-    digest = hashlib.sha256(DEMO_OPTIONS.model_dump_json().encode())
+    """sha256 over the demo training files, the options and the trainer's revision."""
+    digest = hashlib.sha256(f"{TRAINER_REVISION}:{DEMO_OPTIONS.model_dump_json()}".encode())
     for language in LANGUAGES:
         digest.update((TICKETS / f"{language}.train.jsonl").read_bytes())
     return digest.hexdigest()
 
 
 def _recorded_digest(folder: Path) -> str | None:
-    source = read_manifest(folder).get("training", {}).get("source", {})
+    training = read_manifest(folder).get("training")
+    source = training.get("source") if isinstance(training, dict) else None
     return source.get("sha256") if isinstance(source, dict) else None

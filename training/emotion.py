@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from suggest.analysis.emotion import SENTIMENTS, EmotionModel
 from suggest.analysis.heads import embedder_meta, save_folder
 from suggest.analysis.types import EMOTIONS
+from suggest.errors import InputError
 from suggest.protocols import Embedder
 from training import emotion_data as data
 from training.intent import Progress, embed_all
@@ -119,6 +120,11 @@ def _scores(model: EmotionModel, vectors: np.ndarray, rows: Sequence[data.Emotio
 def train_emotion(
     corpus: Corpus, embedder: Embedder, options: EmotionTrainOptions, progress: Progress | None = None
 ) -> tuple[EmotionModel, dict[str, Any]]:
+    if not any(r.source == "support" for r in corpus.train):  # checked before minutes of embedding
+        raise InputError(
+            "the training set has no support examples; they give each language's mean embedding, "
+            "which tickets are centred on. Keep training/data/support_emotions.jsonl in the corpus."
+        )
     started = time.perf_counter()
     everything = [
         *corpus.train,
@@ -137,6 +143,11 @@ def train_emotion(
     for r in corpus.train:
         groups.setdefault(_group(r), []).append(row_of[r.text])
     means = {name: vectors[rows].mean(axis=0) for name, rows in groups.items()}
+    language_means = {
+        name.split("/")[1]: mean.astype(np.float32)
+        for name, mean in means.items()
+        if name.startswith("support/")
+    }
 
     def centred(rows: Sequence[data.EmotionExample]) -> np.ndarray:
         return np.asarray(embed(rows) - np.stack([means[_group(r)] for r in rows]))
@@ -159,11 +170,6 @@ def train_emotion(
     keep_m, ym = _emotion_rows(corpus.calibration)
     t_emotions = fit_temperature(emotions.logits(x_cal[keep_m]), ym, multilabel=True)
     emotions = with_temperature(emotions, t_emotions)
-    language_means = {
-        name.split("/")[1]: mean.astype(np.float32)
-        for name, mean in means.items()
-        if name.startswith("support/")
-    }
     version = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     model = EmotionModel(sentiment, emotions, version, language_means)
     report = {

@@ -173,6 +173,11 @@ def _tune_thresholds(
     or a label on an out-of-scope ticket costs ``wrong_cost``. Ties go to the lower threshold.
     ``labelled``: the head picked an intent, not its out-of-scope class."""
     sims_ok = sim[in_scope & correct]
+    if not len(sims_ok):
+        raise InputError(
+            "no held-out example was classified correctly, so no out-of-scope threshold can be "
+            "tuned; check that the labels match the texts, and add examples."
+        )
     # No "off" setting: a ticket less like an intent's examples than 99.5 % of that intent's own
     # held-out examples is something new, which the out-of-scope examples may not have covered.
     sim_grid = sorted({float(np.quantile(sims_ok, q)) for q in (0.005, 0.01, 0.02, 0.05)})

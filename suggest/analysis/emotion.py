@@ -41,13 +41,20 @@ class EmotionModel:
     version: str
     language_means: dict[str, np.ndarray] = field(default_factory=dict)
     """Mean support-ticket embedding per language; another language gets the mean of these."""
+    _fallback: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.language_means:
+            fallback = np.mean(np.stack(list(self.language_means.values())), axis=0).astype(np.float32)
+            object.__setattr__(self, "_fallback", fallback)
 
     def shifted(self, vectors: np.ndarray, languages: Sequence[str]) -> np.ndarray:
         """The embeddings with their language's mean taken off (unchanged without means)."""
-        if not self.language_means:
+        if len(languages) != len(vectors):
+            raise ValueError(f"expected one language per vector; found {len(languages)} for {len(vectors)}")
+        if self._fallback is None or not len(vectors):
             return vectors
-        fallback: np.ndarray = np.mean(np.stack(list(self.language_means.values())), axis=0)
-        means = np.stack([self.language_means.get(language, fallback) for language in languages])
+        means = np.stack([self.language_means.get(language, self._fallback) for language in languages])
         return np.asarray(vectors - means, dtype=np.float32)
 
     def predict(self, vectors: np.ndarray, languages: Sequence[str]) -> list[EmotionScores]:

@@ -7,17 +7,27 @@ a bad regular expression is reported with where it is, not found at the first ti
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from suggest.analysis.matching import compile_terms, fold_pattern
 from suggest.errors import ConfigError
 
+log = logging.getLogger(__name__)
 DEFAULTS_FILE = Path(__file__).with_name("escalation_defaults.yaml")
 TermList = Literal[
     "legal_threat",
@@ -37,8 +47,23 @@ TermList = Literal[
 ticket to check for multiple_intents."""
 
 
+RETIRED_THRESHOLDS = {"multi_intent_min": "multiple_intents now classifies a listed ticket's parts"}
+"""Keys older policy files may still hold: ignored with a warning rather than refused."""
+
+
 class Thresholds(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_retired(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in RETIRED_THRESHOLDS.keys() & data.keys():
+                log.warning(
+                    "escalation policy: thresholds.%s is no longer used (%s)", key, RETIRED_THRESHOLDS[key]
+                )
+            data = {k: v for k, v in data.items() if k not in RETIRED_THRESHOLDS}
+        return data
 
     anger: float = Field(ge=0, le=1)
     frustration: float = Field(ge=0, le=1)
@@ -57,6 +82,7 @@ class EscalationPolicy(BaseModel):
     thresholds: Thresholds
     vip_tiers: list[str]
     intent_triggers: dict[str, str]
+    closing_intents: list[str] = Field(default_factory=list)
     languages: dict[str, dict[TermList, list[str]]]
     _patterns: dict[str, re.Pattern[str] | None] = PrivateAttr(default_factory=dict)
 

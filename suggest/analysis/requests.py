@@ -20,9 +20,13 @@ MIN_PART_WORDS = 3
 """Shorter parts ("Hi Anna,", "Thanks, Laura") carry no request of their own."""
 ONE_INTENT = 0.9
 """Whole-ticket confidence at which several questions are taken as one request."""
-_LIST_ITEM = re.compile(r"(?:^|(?<=[\s:;,]))\d{1,2}[.)]\s+|^[ \t]*[-*•]\s+", re.MULTILINE)
-"""Numbered items anywhere ("1) …; 2) …"), bullets only at a line start (not "August - how")."""
-_SENTENCE_END = re.compile(r"(?<=[.?!;:])\s+|\n+")
+_LIST_ITEM = re.compile(
+    r"(?:^|(?<=[:;,]))[ \t]*\d{1,2}[.)]\s+|(?<=\s)\d{1,2}\)\s+|^[ \t]*[-*•]\s+", re.MULTILINE
+)
+"""Numbered items: "1." or "1)" at a line start or after ":", ";" or ",", and "2)" anywhere; not a
+number ending a sentence ("The bill is 45. I paid 30."). Bullets only at a line start."""
+_SENTENCE_END = re.compile(r"(?<=[.?!;:\u037e])\s+|\n+")
+_GREEK = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
 _CLAUSE = re.compile(r",\s+")
 
 
@@ -33,7 +37,10 @@ def looks_like_several(text: str, announcer: re.Pattern[str] | None, *, confiden
         return True
     if confidence >= ONE_INTENT:
         return False
-    questions = text.count("?") + text.count(";") >= 2
+    marks = text.count("?") + text.count("\u037e")
+    if _GREEK.search(text):  # Greek writes its question mark as ";"
+        marks += text.count(";")
+    questions = marks >= 2
     return questions or (announcer is not None and announcer.search(fold(text)) is not None)
 
 

@@ -110,7 +110,9 @@ def test_a_listed_ticket_with_several_requests_escalates_as_multiple_intents(
     result = pipeline.analyze(Ticket(text=text))
     reasons = {r.code: r.evidence for r in result.escalation.reasons}
     assert "multiple_intents" in reasons, reasons
-    assert reasons["multiple_intents"].count("'") >= 4  # at least two intents named
+    evidence = reasons["multiple_intents"]
+    asked = ("invoice_question", "charger_not_working", "update_details")
+    assert sum(f"'{label}'" in evidence for label in asked) >= 2, evidence
 
 
 def test_escalation_end_to_end_in_greek_without_accents(pipeline: Pipeline) -> None:

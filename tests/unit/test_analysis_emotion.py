@@ -10,7 +10,7 @@ import pytest
 
 from suggest.analysis.emotion import EmotionModel
 from suggest.analysis.heads import embedder_meta, save_folder
-from suggest.errors import ModelFormatError
+from suggest.errors import InputError, ModelFormatError
 from tests.analysis_helpers import embed, fake_embedder, support_emotion_model
 
 
@@ -41,6 +41,24 @@ def test_the_language_changes_the_scores(model: EmotionModel) -> None:
     x = embed(["this is the third time I write"] * 2)
     en, nl = model.predict(x, ["en", "nl"])
     assert en.emotions != nl.emotions
+
+
+def test_one_language_per_vector_is_required(model: EmotionModel) -> None:
+    with pytest.raises(ValueError, match="one language per vector; found 1 for 2"):
+        model.predict(embed(["a", "b"]), ["en"])
+    assert model.predict(np.zeros((0, 384), dtype=np.float32), []) == []
+
+
+def test_heads_without_support_examples_are_refused() -> None:
+    from training.emotion import Corpus, EmotionTrainOptions, train_emotion
+    from training.emotion_data import EmotionExample
+
+    rows = [
+        EmotionExample(text, "goemotions/train", "en", sentiment, frozenset())
+        for text, sentiment in [("great", "positive"), ("awful", "negative"), ("ok", "neutral")] * 2
+    ]
+    with pytest.raises(InputError, match="no support examples"):
+        train_emotion(Corpus(rows, rows, {}), fake_embedder(), EmotionTrainOptions())
 
 
 def test_a_model_without_means_leaves_vectors_alone(model: EmotionModel) -> None:

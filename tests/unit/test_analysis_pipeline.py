@@ -184,9 +184,20 @@ def test_a_ticket_with_two_listed_requests_is_multiple_intents() -> None:
     ]
 
 
-def test_a_list_of_one_request_is_not_multiple_intents(pipeline: Pipeline) -> None:
-    result = pipeline.analyze(Ticket(text="1. please refund my money\n2. refund the payment now"))
+def test_a_list_of_one_request_is_not_multiple_intents() -> None:
+    embedder = CountingEmbedder()
+    pipe = Pipeline(embedder, trained_intent().model, support_emotion_model(), load_policy())
+    text = "1. please refund my money\n2. refund the payment now"
+    result = pipe.analyze(Ticket(text=text))
     assert "multiple_intents" not in codes(result)
+    assert embedder.calls[1] == ["please refund my money", "refund the payment now"]  # it was split
+
+
+def test_a_listed_ticket_with_one_substantial_part_is_not_embedded_again() -> None:
+    embedder = CountingEmbedder()
+    pipe = Pipeline(embedder, trained_intent().model, support_emotion_model(), load_policy())
+    pipe.analyze(Ticket(text="1. please refund my money\n2. thanks"))
+    assert len(embedder.calls) == 1
 
 
 def test_analyze_many_with_only_empty_tickets_does_not_embed() -> None:

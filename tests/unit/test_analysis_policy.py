@@ -38,6 +38,14 @@ def test_default_policy_is_cached_and_equal_to_a_fresh_load() -> None:
     assert default_policy() == load_policy()
 
 
+def test_a_retired_threshold_is_ignored_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    policy = load_policy(write(tmp_path, "thresholds:\n  multi_intent_min: 0.2\n  anger: 0.5\n"))
+    assert policy.thresholds.anger == 0.5
+    assert "thresholds.multi_intent_min is no longer used" in caplog.text
+
+
 def test_using_a_pattern_does_not_change_what_the_policy_equals() -> None:
     used = load_policy()
     assert used.pattern("intensity") is not None and used.pattern("several_requests") is not None

@@ -81,6 +81,23 @@ def test_a_dash_inside_a_line_is_not_a_bullet() -> None:
     assert looks_like_several("- new address\n  - new bank account", None, confidence=0.99)
 
 
+def test_numbers_ending_sentences_are_not_list_items() -> None:
+    assert not looks_like_several("The bill is 45. I paid 30. Why is that", None, confidence=0.99)
+    assert looks_like_several("two things 1) a refund 2) my password", None, confidence=0.99)
+
+
+@pytest.mark.parametrize(
+    ("text", "several"),
+    [
+        ("floor 2; cable 10 m; fuse 16 A", False),
+        ("Πόσο κοστίζει; Πότε έρχεστε;", True),
+        ("Πόσο κοστίζει\u037e Πότε έρχεστε\u037e", True),
+    ],
+)
+def test_a_semicolon_is_a_question_mark_only_in_greek(text: str, several: bool) -> None:
+    assert looks_like_several(text, None, confidence=0.5) is several
+
+
 def test_greetings_and_sign_offs_are_not_parts() -> None:
     assert request_parts("Hi Anna,\nThanks, Laura") == []
 
