@@ -151,3 +151,43 @@ class CannedVersion(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     response: Mapped[CannedResponse] = relationship(back_populates="versions")
+
+
+class ServedSuggestion(Base):
+    """A suggestion as it was shown to an agent. Feedback refers to it by id, and the ranker
+    learns acceptance per intent and canned response from these rows, not from what a client says."""
+
+    __tablename__ = "served_suggestions"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    group: Mapped[str] = mapped_column(String(200))
+    """The canned response's external id, or the article's canonical id."""
+    intent: Mapped[str | None] = mapped_column(String(64), index=True)
+    """The ticket's intent when the suggestion was made (None: out of scope)."""
+    rank: Mapped[int]
+    score: Mapped[float]
+    text: Mapped[str | None] = mapped_column(Text)
+    """The rendered reply as suggested; the edit distance of an edited reply is measured from it."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Feedback(Base):
+    """What an agent did with a served suggestion. ``event_id`` makes a repeated delivery a no-op."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("tenant_id", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[str] = mapped_column(String(100))
+    suggestion_id: Mapped[str] = mapped_column(
+        ForeignKey("served_suggestions.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(16))
+    final_text: Mapped[str | None] = mapped_column(Text)
+    edit_distance: Mapped[float | None]
+    """Normalised Levenshtein distance from the suggested text: 0 = sent as is, 1 = rewritten."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
