@@ -1,0 +1,1 @@
+"""Suggestions: candidate replies and KB links for an analysed ticket, ranked and explained."""
