@@ -39,7 +39,7 @@ from suggest.models.manifest import read_manifest
 from suggest.pipeline import Pipeline
 from suggest.protocols import Embedder
 from training.data import Example
-from training.demo import TICKETS, demo_examples, demo_tickets, ticket_text
+from training.demo import PLAIN_INTENTS, demo_examples, demo_tickets, ticket_file, ticket_text
 from training.emotion import support_only_model
 from training.intent import IntentTrainOptions, train_intent
 from training.tenant_models import emotion_model_for
@@ -107,13 +107,8 @@ def demo_intents(embedder: Embedder) -> tuple[dict[str, Any], IntentModel]:
     return out, trained.model
 
 
-def _rows(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
 def escalation(pipeline: Pipeline, name: str) -> dict[str, Any]:
-    cases = _rows(TICKETS / name)
+    cases = ticket_file(name)
     tickets = [
         Ticket(
             id=c["id"],
@@ -161,9 +156,6 @@ def escalation(pipeline: Pipeline, name: str) -> dict[str, Any]:
             out[key] = {"precision": precision, "recall": recall, "f1": f1}
     out["misses"], out["false_alarms"] = misses, false_alarms
     return out
-
-
-PLAIN_INTENTS = ("product_info", "quote_request", "subsidy_question", "order_status", "charger_installation")
 
 
 def emotion_bias(pipeline: Pipeline) -> dict[str, Any]:
@@ -254,7 +246,7 @@ def main(
     results["emotion"] = read_manifest(DEFAULT_FOLDER)["training"]["report"]["evaluations"]
     results["emotion_bias"] = emotion_bias(pipeline)
     console.print("Speed…")
-    eighty = [ticket_text(r) for r in _rows(TICKETS / "speed.jsonl")]
+    eighty = [ticket_text(r) for r in ticket_file("speed.jsonl")]
     results["speed"] = speed(pipeline, eighty, [ticket_text(r) for r in demo_tickets("test")])
     test = demo["test"]
     gap = max(test["all"]["accuracy"] - test[lang]["accuracy"] for lang in ("nl", "el"))

@@ -29,13 +29,19 @@ TRAINER_REVISION = 2
 """C as the full grid chose it on the demo data (eval/bench_analysis.py); one C keeps `make run` quick."""
 
 
+PLAIN_INTENTS = ("product_info", "quote_request", "subsidy_question", "order_status", "charger_installation")
+"""Demo intents whose tickets are plain questions: they should read as calm in every language."""
+
+
+def ticket_file(name: str) -> list[dict[str, Any]]:
+    """The rows of one file in kb/demo/tickets, e.g. "escalation.test.jsonl", as written."""
+    with (TICKETS / name).open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def demo_tickets(split: str, languages: tuple[str, ...] = LANGUAGES) -> list[dict[str, Any]]:
     """The demo's labelled tickets of one split ("train" or "test"), as written in the files."""
-    rows: list[dict[str, Any]] = []
-    for language in languages:
-        with (TICKETS / f"{language}.{split}.jsonl").open(encoding="utf-8") as f:
-            rows.extend(json.loads(line) for line in f if line.strip())
-    return rows
+    return [row for language in languages for row in ticket_file(f"{language}.{split}.jsonl")]
 
 
 def ticket_text(row: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ from suggest.embed.loader import embedder_for
 from suggest.models.prepare import PreparedModel
 from suggest.pipeline import Pipeline
 from suggest.protocols import Embedder
-from training.demo import demo_tickets, ensure_demo_intent, ticket_text
+from training.demo import PLAIN_INTENTS, demo_tickets, ensure_demo_intent, ticket_text
 from training.tenant_models import intent_dir
 
 
@@ -78,9 +78,6 @@ def test_out_of_scope_tickets_mostly_get_no_label_and_say_why(pipeline: Pipeline
     unlabelled = [r for r in results if not isinstance(r, Exception) and r.intent and r.intent.label is None]
     assert len(unlabelled) / len(rows) >= 0.7, f"{len(unlabelled)} of {len(rows)} out-of-scope tickets"
     assert all(r.intent and r.intent.reason.startswith("out of scope") for r in unlabelled)
-
-
-PLAIN_INTENTS = {"product_info", "quote_request", "subsidy_question", "order_status", "charger_installation"}
 
 
 @pytest.mark.parametrize("language", ["en", "nl", "el"])
