@@ -6,10 +6,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import articles, canned, health, kb_search
+from api.metrics import Metrics
+from api.middleware import AccessLog, BodyLimit
+from api.routes import articles, canned, feedback, health, kb_search, suggest
+from api.routes import settings as settings_routes
 from api.runtime import EmbedderFactory, ModelRuntime
 from kb.store import Store
 from suggest.config import Settings, get_settings
@@ -42,7 +46,14 @@ def create_app(settings: Settings | None = None, embedder_factory: EmbedderFacto
     app.state.runtime = runtime
     app.state.store = store
     app.state.library = None
+    app.state.engine = None
+    app.state.metrics = Metrics()
     install_error_handlers(app)
-    for module in (health, articles, canned, kb_search):
+    for module in (health, suggest, feedback, articles, canned, kb_search, settings_routes):
         app.include_router(module.router)
+    app.state.metrics.install(app)
+    # Outermost last: the request id exists before anything logs; the size limit runs before parsing.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLog)
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     return app

@@ -6,9 +6,12 @@ Every error body has the same shape: ``{"error", "detail"}``, plus ``problems`` 
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from suggest.errors import (
     ConfigError,
@@ -61,6 +64,15 @@ async def _handle_validation(_request: Request, err: Exception) -> JSONResponse:
     return JSONResponse({"error": "InvalidRequest", "detail": detail, "problems": problems}, status_code=422)
 
 
+async def _handle_http(_request: Request, err: Exception) -> JSONResponse:
+    """401, 403, 404 for unknown routes, 405, 413: the same body shape as every other error."""
+    assert isinstance(err, StarletteHTTPException)
+    name = HTTPStatus(err.status_code).phrase.replace(" ", "").replace("-", "")
+    body = {"error": name, "detail": err.detail}
+    return JSONResponse(body, status_code=err.status_code, headers=getattr(err, "headers", None))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ReplykitError, _handle)
+    app.add_exception_handler(StarletteHTTPException, _handle_http)
     app.add_exception_handler(RequestValidationError, _handle_validation)

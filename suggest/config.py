@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: LogLevel = "info"
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="json: one object per line with the request id; text: for a terminal."
+    )
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1_000, le=100_000_000, description="Larger request bodies get a 413."
+    )
+    batch_max: int = Field(default=100, ge=1, le=10_000, description="Tickets per /v1/suggest/batch call.")
 
     @field_validator("log_level", mode="before")
     @classmethod

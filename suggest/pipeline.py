@@ -2,7 +2,8 @@
 
 ``analyze`` cleans a ticket, detects its language, embeds it once, runs the intent and emotion
 heads on that one vector, and applies the escalation policy. Tickets are embedded together in
-``analyze_many``, which is where batch throughput comes from.
+``analyze_many``, which is where batch throughput comes from. ``embed_and_analyze`` also hands
+back each ticket's vector, so retrieval reuses it instead of embedding the ticket again.
 """
 
 from __future__ import annotations
@@ -41,10 +42,19 @@ class _Prepared:
     language_source: str
 
 
+@dataclass(frozen=True)
+class Analysed:
+    """One ticket's analysis and its embedding (None when the models failed)."""
+
+    analysis: Analysis
+    vector: np.ndarray | None
+
+
 @dataclass
 class _Outputs:
     """The models' outputs for the ready tickets, in order; None when the models failed."""
 
+    vectors: np.ndarray | None
     intents: list[IntentResult] | None
     emotions: list[EmotionScores] | None
     requests: list[tuple[tuple[str, str], ...]] = field(default_factory=list)
@@ -75,6 +85,10 @@ class Pipeline:
 
     def analyze_many(self, tickets: Sequence[Ticket]) -> list[Analysis | InputError]:
         """Analyse tickets in one embedding batch; empty tickets come back as errors in place."""
+        return [r if isinstance(r, InputError) else r.analysis for r in self.embed_and_analyze(tickets)]
+
+    def embed_and_analyze(self, tickets: Sequence[Ticket]) -> list[Analysed | InputError]:
+        """``analyze_many`` that also returns each ticket's vector, for retrieval."""
         prepared: list[_Prepared | InputError] = [self._prepare(t) for t in tickets]
         ready = [p for p in prepared if isinstance(p, _Prepared)]
         out = self._models(ready)
@@ -85,14 +99,17 @@ class Pipeline:
                 out.intents or none,
                 out.emotions or none,
                 out.requests or [()] * len(ready),
+                list(out.vectors) if out.vectors is not None else none,
                 strict=True,
             )
         )
-        results: list[Analysis | InputError] = []
+        results: list[Analysed | InputError] = []
         for item in prepared:
-            results.append(
-                item if isinstance(item, InputError) else self._assemble(*next(per_ticket), out.failure)
-            )
+            if isinstance(item, InputError):
+                results.append(item)
+                continue
+            p, intent, scores, requests, vector = next(per_ticket)
+            results.append(Analysed(self._assemble(p, intent, scores, requests, out.failure), vector))
         return results
 
     def _prepare(self, ticket: Ticket) -> _Prepared | InputError:
@@ -123,18 +140,18 @@ class Pipeline:
     def _models(self, ready: list[_Prepared]) -> _Outputs:
         """Run the embedder and heads; a failure is reported, never raised (escalation needs it)."""
         if not ready:
-            return _Outputs([], [])
+            return _Outputs(None, [], [])
         try:
             texts = [p.clean.text for p in ready]
             vectors = self._embed(texts)
             intents = self.intent.predict(vectors, texts) if self.intent else [NO_MODEL] * len(ready)
             languages = [p.language for p in ready]
             emotions = self.emotion.predict(vectors, languages) if self.emotion else None
-            return _Outputs(intents, emotions, self._requests(texts, intents))
+            return _Outputs(vectors, intents, emotions, self._requests(texts, intents))
         except Exception as err:  # any model failure must still escalate
             log.error("analysis models failed: %s", type(err).__name__)
             failure = f"the analysis models failed ({type(err).__name__}); a person should read this ticket"
-            return _Outputs(None, None, failure=failure)
+            return _Outputs(None, None, None, failure=failure)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         vectors = self.embedder.embed(texts, "query")

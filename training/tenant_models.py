@@ -17,6 +17,7 @@ from suggest.analysis.emotion import DEFAULT_FOLDER, EmotionModel
 from suggest.analysis.heads import is_trained_for
 from suggest.analysis.intent import IntentModel
 from suggest.analysis.policy import load_policy
+from suggest.models.manifest import MANIFEST_NAME
 from suggest.pipeline import Pipeline
 from suggest.protocols import Embedder
 
@@ -80,3 +81,37 @@ def load_tenant_pipeline(
         load_policy(policy or (own_policy if own_policy.is_file() else None)),
         default_language,
     )
+
+
+class TenantPipelines:
+    """Each tenant's pipeline, loaded on first use and loaded again when its intent model folder
+    changes (a retrain or a promotion), so a running server picks up new models by itself."""
+
+    def __init__(
+        self, data_dir: Path, embedder: Embedder, emotion_fallback: EmotionFallback | None = None
+    ) -> None:
+        self.data_dir = data_dir
+        self.embedder = embedder
+        self.emotion_fallback = emotion_fallback
+        self._loaded: dict[str, tuple[tuple[int | None, ...], Pipeline]] = {}
+        self._lock = threading.Lock()
+
+    def _stamp(self, tenant: str) -> tuple[int | None, ...]:
+        """When the tenant's intent manifest and escalation policy last changed (None: absent)."""
+        files = (intent_dir(self.data_dir, tenant) / MANIFEST_NAME, policy_file(self.data_dir, tenant))
+        return tuple(p.stat().st_mtime_ns if p.exists() else None for p in files)
+
+    def __call__(self, tenant: str) -> Pipeline:
+        stamp = self._stamp(tenant)
+        cached = self._loaded.get(tenant)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        with self._lock:
+            cached = self._loaded.get(tenant)
+            if cached is None or cached[0] != stamp:
+                pipeline = load_tenant_pipeline(
+                    self.data_dir, tenant, self.embedder, emotion_fallback=self.emotion_fallback
+                )
+                cached = (stamp, pipeline)
+                self._loaded[tenant] = cached
+            return cached[1]

@@ -37,6 +37,8 @@ class Tenant(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     default_language: Mapped[str] = mapped_column(String(16), default="en")
+    service_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """A ``ServiceHours`` object as JSON; None until an admin sets it (response times are then unknown)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

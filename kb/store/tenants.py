@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from kb.db.schema import ApiKey, Tenant, utcnow
 from kb.vocabulary import TENANT_ID
 from suggest.errors import InputError, NotFoundError
+from suggest.hours.calendar import ServiceHours
 
 SCOPES = ("agent", "admin")
 """agent: analyse tickets, search, suggest, give feedback. admin: also manage content and models."""
@@ -51,6 +52,14 @@ def get_tenant(session: Session, tenant_id: str) -> Tenant:
             f"no tenant {tenant_id!r}; create it with `replykit kb import --tenant {tenant_id}`"
         )
     return tenant
+
+
+def service_hours(tenant: Tenant) -> ServiceHours | None:
+    return None if tenant.service_hours is None else ServiceHours.model_validate(tenant.service_hours)
+
+
+def set_service_hours(session: Session, tenant_id: str, hours: ServiceHours | None) -> None:
+    get_tenant(session, tenant_id).service_hours = None if hours is None else hours.model_dump(mode="json")
 
 
 def _digest(key: str) -> str:

@@ -26,10 +26,12 @@ class RankingOptions(BaseModel):
 
     intent_weight: float = Field(default=0.5, ge=0)
     similarity_weight: float = Field(default=0.35, ge=0)
-    prior_weight: float = Field(default=0.15, ge=0)
+    prior_weight: float = Field(
+        default=0.2, ge=0, description="Feedback moves a score by up to this much, either way."
+    )
     similarity_floor: float = Field(default=0.75, ge=-1, le=1, description="Cosine that counts as unrelated.")
     similarity_ceiling: float = Field(default=0.92, ge=-1, le=1, description="Cosine that counts as a match.")
-    min_score: float = Field(default=0.35, ge=0, le=1, description="Below this nothing is suggested.")
+    min_score: float = Field(default=0.275, ge=0, le=1, description="Below this nothing is suggested.")
     k: int = Field(default=3, ge=1, le=10)
 
 
@@ -72,9 +74,17 @@ class Ranking:
 
 
 def intent_match(analysis: Analysis, intents: Sequence[str]) -> float:
-    if analysis.intent is None or not intents:
+    """Summed confidence of the ticket's likely intents that the reply answers; 0 when the intent
+    model found no intent that fits (out of scope), since its runners-up are then guesses."""
+    if analysis.intent is None or analysis.intent.label is None or not intents:
         return 0.0
     return min(1.0, sum(t.confidence for t in analysis.intent.top if t.label in intents))
+
+
+def prior_effect(prior: float) -> float:
+    """-1..1: no feedback (0.5) changes nothing; steady rejection sinks a reply, steady use lifts it,
+    enough to overtake a reply that only reads a little closer to the ticket."""
+    return 2 * prior - 1
 
 
 def rank(
@@ -90,7 +100,11 @@ def rank(
         match = intent_match(analysis, c.intents)
         sim = min(1.0, max(0.0, (c.similarity - options.similarity_floor) / span))
         prior = priors.get(c.key, NEUTRAL_PRIOR)
-        score = options.intent_weight * match + options.similarity_weight * sim + options.prior_weight * prior
+        score = (
+            options.intent_weight * match
+            + options.similarity_weight * sim
+            + options.prior_weight * prior_effect(prior)
+        )
         scored = Scored(c, round(score, 4), round(match, 4), round(sim, 4), round(prior, 4))
         if c.key not in best or scored.score > best[c.key].score:
             best[c.key] = scored
@@ -109,8 +123,12 @@ _NOTHING = "no reply or article matched this ticket"
 
 def _acknowledgement_first(ordered: list[Scored], good: list[Scored], k: int) -> list[Scored]:
     """An escalated ticket gets an empathic acknowledgement first, then the best solutions, since a
-    person decides what to send."""
-    acks = [s for s in ordered if s.candidate.category == ESCALATION_CATEGORY]
+    person decides what to send. An acknowledgement mapped to intents (a safety one) is used for
+    those intents only; one mapped to none acknowledges any escalation."""
+    acks = [s for s in ordered if s.candidate.category == ESCALATION_CATEGORY and s.intent_match > 0]
+    acks = acks or [
+        s for s in ordered if s.candidate.category == ESCALATION_CATEGORY and not s.candidate.intents
+    ]
     if not acks:
         return good[:k]
     first = replace(acks[0], escalation_first=True)
@@ -124,6 +142,6 @@ def _abstain_reason(analysis: Analysis, ordered: list[Scored], options: RankingO
     if analysis.intent is not None and analysis.intent.label is None:
         return f"the ticket is out of scope ({analysis.intent.reason}); no reply fits well enough"
     return (
-        f"the best candidate, {top.candidate.key}, scores {top.score:.2f}, below the {options.min_score:.2f} "
+        f"the best candidate, {top.candidate.key}, scores {top.score:.2f}, below the {options.min_score:g} "
         "needed for a suggestion"
     )

@@ -13,7 +13,9 @@ RESTART = Candidate("canned", 1, "restart", 0.88, intents=("inverter_error_code"
 ASK_CODE = Candidate("canned", 2, "ask-code", 0.86, intents=("inverter_error_code",), category="request_info")
 INVOICE = Candidate("canned", 3, "invoice", 0.80, intents=("invoice_question",), category="answer")
 ARTICLE = Candidate("kb", 10, "error-codes", 0.90)
-ACK = Candidate("canned", 4, "escalation-ack", 0.79, intents=("complaint",), category="escalation_ack")
+ACK = Candidate("canned", 4, "escalation-ack", 0.79, category="escalation_ack")
+"""Mapped to no intent: it acknowledges any escalation."""
+SAFETY_ACK = Candidate("canned", 5, "safety", 0.84, intents=("safety_concern",), category="escalation_ack")
 
 
 def analysis(result: IntentResult | None = None, *, escalate: bool = False) -> Analysis:
@@ -43,7 +45,7 @@ def test_replies_for_the_tickets_intent_rank_first() -> None:
     assert result.abstained is None
     top = result.ranked[0]
     assert top.intent_match == 0.9 and top.prior == 0.5
-    assert top.score == pytest.approx(0.5 * 0.9 + 0.35 * top.similarity + 0.15 * 0.5, abs=1e-4)
+    assert top.score == pytest.approx(0.5 * 0.9 + 0.35 * top.similarity, abs=1e-4)  # no feedback: 0
 
 
 def test_a_reply_appears_once_however_many_variants_were_found() -> None:
@@ -80,7 +82,7 @@ def test_weak_candidates_for_an_in_scope_ticket_abstain_naming_the_best() -> Non
     assert result.ranked == []
     assert (
         result.abstained
-        == "the best candidate, kb:weather, scores 0.07, below the 0.35 needed for a suggestion"
+        == "the best candidate, kb:weather, scores 0.00, below the 0.275 needed for a suggestion"
     )
 
 
@@ -93,6 +95,23 @@ def test_an_escalated_ticket_gets_the_acknowledgement_first_then_solutions() -> 
     assert keys(result) == ["canned:escalation-ack", "canned:restart", "canned:ask-code"]
     assert result.ranked[0].escalation_first
     assert not any(s.escalation_first for s in result.ranked[1:])
+
+
+def test_an_acknowledgement_mapped_to_intents_is_used_only_for_those() -> None:
+    inverter = rank(analysis(escalate=True), [RESTART, SAFETY_ACK, ACK], {}, OPTIONS)
+    assert keys(inverter)[0] == "canned:escalation-ack"
+    smoke = intent("safety_concern", 0.9, top=[("safety_concern", 0.9)])
+    assert (
+        keys(rank(analysis(smoke, escalate=True), [RESTART, SAFETY_ACK, ACK], {}, OPTIONS))[0]
+        == "canned:safety"
+    )
+    assert keys(rank(analysis(escalate=True), [RESTART, SAFETY_ACK], {}, OPTIONS)) == ["canned:restart"]
+
+
+def test_out_of_scope_tickets_get_no_credit_for_their_runners_up_intents() -> None:
+    oos = intent(None, 0.4, top=[("inverter_error_code", 0.45)], reason="out of scope: too unsure")
+    assert rank(analysis(oos), [RESTART], {}, OPTIONS).ranked == []
+    assert rank(analysis(), [RESTART], {}, OPTIONS).ranked[0].intent_match == 0.9
 
 
 def test_an_escalated_ticket_without_an_acknowledgement_still_gets_solutions() -> None:

@@ -1,0 +1,1 @@
+"""Service hours: the team calendar and how its promises are worded in each language."""
