@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,6 +20,15 @@ from kb.store import Store
 from suggest.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
+
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def _safe_request_id(value: str) -> bool:
+    """A caller's X-Request-ID is kept when it is a short plain token (it goes into logs and the
+    database); anything else is replaced by a fresh id."""
+    return bool(REQUEST_ID.match(value))
 
 
 def _default_factory(settings: Settings) -> EmbedderFactory:
@@ -55,5 +65,5 @@ def create_app(settings: Settings | None = None, embedder_factory: EmbedderFacto
     # Outermost last: the request id exists before anything logs; the size limit runs before parsing.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLog)
-    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID", validator=_safe_request_id)
     return app

@@ -159,7 +159,7 @@ def main(
         if grid:
             report["grid"] = []
             for values in itertools.product(*GRID.values()):
-                engine.options = RankingOptions(**dict(zip(GRID, values, strict=True)))
+                engine.options = RankingOptions.model_validate(dict(zip(GRID, values, strict=True)))
                 scored = score(rows, run(engine, rows), gold)
                 report["grid"].append(
                     {"options": dict(zip(GRID, values, strict=True))} | scored["figures"]["all"]
@@ -180,9 +180,8 @@ def _print(report: dict[str, Any]) -> None:
             f"{f.get('covered_without_canned', 0):.1%}",
         )
     console.print(table)
-    console.print(
-        f"duplicates: {report['duplicates']}; {report['seconds']} s for {report['figures']['all']['n']} tickets"
-    )
+    n = report["figures"]["all"]["n"]
+    console.print(f"duplicates: {report['duplicates']}; {report['seconds']} s for {n} tickets")
     for miss in report["misses"][:40]:
         console.print(f"  miss: {miss}")
     for row in report.get("grid", []):

@@ -31,8 +31,8 @@ REPLIES = (
     canned(
         "refund-policy",
         {
-            "en": "Hi {{ customer_first_name }}, refunds reach your account within 14 days of your refund request. "
-            "{{ agent_name }}",
+            "en": "Hi {{ customer_first_name }}, refunds reach your account within 14 days of your "
+            "refund request. {{ agent_name }}",
             "nl": "Hoi {{ customer_first_name }}, een terugbetaling staat binnen 14 dagen op je rekening. "
             "{{ agent_name }}",
         },
@@ -42,7 +42,8 @@ REPLIES = (
     canned(
         "refund-form",
         {
-            "en": "Hi {{ customer_first_name }}, please fill in the refund form for your refund and money back."
+            "en": "Hi {{ customer_first_name }}, please fill in the refund form for your refund "
+            "and money back."
         },
         intents=["refund"],
         variables=["customer_first_name"],
@@ -57,7 +58,8 @@ REPLIES = (
     canned(
         "delivery-status",
         {
-            "en": "Ticket {{ ticket_number }}: your parcel delivery is on its way; we answer {{ expected_response_time }}."
+            "en": "Ticket {{ ticket_number }}: your parcel delivery is on its way; "
+            "we answer {{ expected_response_time }}."
         },
         intents=["delivery"],
         variables=["ticket_number", "expected_response_time"],

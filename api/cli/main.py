@@ -48,12 +48,14 @@ def serve(
     from api.logging_setup import configure_logging
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level,
+        log_config=None,  # keep our JSON logging; uvicorn's records go through it
+        access_log=False,  # api/middleware.py logs each request with its request id instead
     )
 
 

@@ -6,18 +6,18 @@ before the index is rebuilt.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from kb.content import snippet
 from kb.db.schema import Article, CannedResponse, CannedVariant, Passage
 from kb.index.manager import IndexManager
 from kb.index.snapshot import Filters, Snapshot
-from kb.store.items import Kind, split_vector_id
+from kb.store.items import IndexItem, Kind, split_vector_id
 from suggest.errors import InputError
 
 MAX_K = 50
@@ -54,6 +54,10 @@ class SearchResult:
     build_id: str
 
 
+_LIGHT_PASSAGES = (defer(Passage.embedding), defer(Article.body), defer(Article.body_html))
+"""Hits need titles, snippets and urls; not the vectors or whole article bodies."""
+
+
 def _hydrate(
     session: Session, tenant_id: str, rows: Sequence[tuple[int, float]], language: str | None
 ) -> list[Hit]:
@@ -66,6 +70,7 @@ def _hydrate(
         for p, a in session.execute(
             select(Passage, Article)
             .join(Article)
+            .options(*_LIGHT_PASSAGES)
             .where(Passage.id.in_(by_kind["passage"]), Article.tenant_id == tenant_id)
         )
     }
@@ -74,6 +79,7 @@ def _hydrate(
         for v, r in session.execute(
             select(CannedVariant, CannedResponse)
             .join(CannedResponse)
+            .options(defer(CannedVariant.embedding))
             .where(
                 CannedVariant.id.in_(by_kind["canned"]),
                 CannedResponse.tenant_id == tenant_id,
@@ -180,6 +186,20 @@ class KbSearch:
             used_fallback = bool(extra)
             hits.extend(extra[: k - len(hits)])
         return SearchResult(hits, language, used_fallback, snap.build_id)
+
+    def nearest(
+        self, tenant_id: str, query: np.ndarray, k: int, allowed: Callable[[Snapshot], np.ndarray | None]
+    ) -> tuple[str, list[tuple[IndexItem, float]]]:
+        """The ``k`` nearest index items among the rows ``allowed`` picks, straight from the index
+        (no database read): for callers that need only what the index knows about an item, and
+        read the few they keep from the database themselves. Returns (build id, items with scores)."""
+        snap = self.manager.snapshot(tenant_id)
+        mask = allowed(snap)
+        if snap.index.size == 0 or (mask is not None and not mask.any()):
+            return snap.build_id, []
+        scores, rows = snap.index.search(query[None, :].astype(np.float32), min(k, snap.index.size), mask)
+        found = [(snap.items[r], float(s)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0]
+        return snap.build_id, found
 
     def _ranked(
         self,

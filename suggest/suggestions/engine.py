@@ -93,13 +93,11 @@ class SuggestionEngine:
         analysis = item.analysis
         options = self.options if request.k is None else self.options.model_copy(update={"k": request.k})
         versions = dict(call.versions)
-        found = Retrieved()
-        if item.vector is None:
-            ranking = Ranking([], FAILED)
-        else:
+        found, ranking, replies = Retrieved(), Ranking([], FAILED), dict[str, Reply]()
+        if item.vector is not None:
             found = self.retriever.retrieve(call.profile.id, analysis, item.vector)
             versions["index"] = found.build_id
-            ranking = rank(analysis, found.candidates, {k: c.prior for k, c in counts.items()}, options)
+            ranking, replies = self._rank(call.profile.id, analysis, found, counts, options)
         suggestions: list[Suggestion] = []
         served: list[Served] = []
         for scored in ranking.ranked:
@@ -109,7 +107,13 @@ class SuggestionEngine:
                 _kb_suggestion(scored, passage, why)
                 if passage is not None
                 else self._canned(
-                    call, scored=scored, why=why, analysis=analysis, found=found, request=request
+                    call,
+                    reply=replies[scored.candidate.group],
+                    scored=scored,
+                    why=why,
+                    analysis=analysis,
+                    found=found,
+                    request=request,
                 )
             )
             if suggestion is not None:
@@ -131,17 +135,37 @@ class SuggestionEngine:
         )
         return result, served
 
+    def _rank(
+        self,
+        tenant_id: str,
+        analysis: Analysis,
+        found: Retrieved,
+        counts: dict[str, Acceptance],
+        options: RankingOptions,
+    ) -> tuple[Ranking, dict[str, Reply]]:
+        """Rank, then read the chosen replies; one archived or deleted since the index was built is
+        left out and the rest ranked again."""
+        priors = {key: c.prior for key, c in counts.items()}
+        while True:
+            ranking = rank(analysis, found.candidates, priors, options)
+            chosen = [s.candidate.group for s in ranking.ranked if s.candidate.kind == "canned"]
+            replies = self.retriever.replies(tenant_id, chosen)
+            gone = {f"canned:{group}" for group in chosen if group not in replies}
+            if not gone:
+                return ranking, replies
+            found.candidates = [c for c in found.candidates if c.key not in gone]
+
     def _canned(
         self,
         call: _Call,
         *,
+        reply: Reply,
         scored: Scored,
         why: Explanation,
         analysis: Analysis,
         found: Retrieved,
         request: SuggestRequest,
     ) -> Suggestion | None:
-        reply = found.replies[scored.candidate.id]
         language, (title, body) = _variant(reply, analysis.language, call.profile.default_language)
         article = next(iter(found.passages.values()), None)
         values = template_values(request, call.profile, language, call.now, article)

@@ -8,16 +8,19 @@ Replies meant for the auto-reply pipeline (acknowledgements, closures) are not o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from kb.db.schema import CannedResponse
+from kb.db.schema import CannedResponse, CannedVariant
 from kb.index.search import Hit, KbSearch
+from kb.index.snapshot import Filters, Snapshot
 from kb.store import Store
+from kb.store.items import IndexItem
 from kb.vocabulary import Category
 from suggest.analysis.types import Analysis
 from suggest.suggestions.ranking import ESCALATION_CATEGORY, Candidate
@@ -37,6 +40,8 @@ AGENT_CATEGORIES = frozenset(
 SEMANTIC_K = 10
 INTENT_K = 2
 PASSAGE_K = 3
+OVERFETCH = 3
+"""Index rows per wanted reply: a reply has a row per language."""
 MIN_INTENT_CONFIDENCE = 0.1
 """An intent this unlikely does not fetch its replies."""
 
@@ -58,7 +63,6 @@ class Reply:
 @dataclass
 class Retrieved:
     candidates: list[Candidate] = field(default_factory=list)
-    replies: dict[int, Reply] = field(default_factory=dict)
     passages: dict[str, Hit] = field(default_factory=dict)
     """The best passage hit per article (canonical id)."""
     build_id: str = ""
@@ -71,66 +75,48 @@ class Retriever:
         self.store = store
 
     def retrieve(self, tenant_id: str, analysis: Analysis, vector: np.ndarray) -> Retrieved:
+        """Candidates from the index alone (replies) plus the best passages (read from the database)."""
         language = analysis.language if analysis.language != "und" else None
-        canned: list[Hit] = []
-
-        def find(k: int, intent: str | None = None, category: str | None = None) -> list[Hit]:
-            return self.search.search_vector(
-                tenant_id, vector, k=k, language=language, kinds=("canned",), intent=intent, category=category
-            ).hits
-
-        canned += find(SEMANTIC_K)
-        for label in _likely_intents(analysis):
-            canned += find(INTENT_K, intent=label)
+        intents = _likely_intents(analysis)
+        build_id, items = self.search.nearest(tenant_id, vector, SEMANTIC_K * OVERFETCH, _agent_replies)
+        if intents:
+            items += self.search.nearest(
+                tenant_id,
+                vector,
+                INTENT_K * OVERFETCH * len(intents),
+                partial(_agent_replies, intents=intents),
+            )[1]
         if analysis.escalation.escalate:
-            canned += find(INTENT_K, category=ESCALATION_CATEGORY)
+            items += self.search.nearest(
+                tenant_id, vector, INTENT_K * OVERFETCH, partial(_agent_replies, category=ESCALATION_CATEGORY)
+            )[1]
+        out = Retrieved(candidates=_reply_candidates(items, language), build_id=build_id)
         found = self.search.search_vector(
             tenant_id, vector, k=PASSAGE_K, language=language, kinds=("passage",)
         )
-        out = self._assemble(tenant_id, canned, found.hits)
-        out.build_id = found.build_id
-        return out
-
-    def _assemble(self, tenant_id: str, canned: list[Hit], passages: list[Hit]) -> Retrieved:
-        out = Retrieved()
-        similarity: dict[int, float] = {}
-        for hit in canned:
-            if hit.category in AGENT_CATEGORIES:
-                similarity[hit.id] = max(hit.score, similarity.get(hit.id, -1.0))
-        out.replies = self._replies(tenant_id, similarity)
-        for reply in out.replies.values():
-            out.candidates.append(
-                Candidate(
-                    "canned",
-                    reply.id,
-                    reply.external_id,
-                    similarity[reply.id],
-                    reply.intents,
-                    reply.category,
-                )
-            )
-        for hit in passages:
+        for hit in found.hits:
             if hit.group not in out.passages:
                 out.passages[hit.group] = hit
                 out.candidates.append(Candidate("kb", hit.id, hit.group, hit.score))
         return out
 
-    def _replies(self, tenant_id: str, ids: Iterable[int]) -> dict[int, Reply]:
-        wanted = list(ids)
+    def replies(self, tenant_id: str, external_ids: Iterable[str]) -> dict[str, Reply]:
+        """The active replies among ``external_ids``, for rendering; one read for all of them."""
+        wanted = list(external_ids)
         if not wanted:
             return {}
         with self.store.session() as session:
             rows = session.scalars(
                 select(CannedResponse)
-                .options(selectinload(CannedResponse.variants))
+                .options(selectinload(CannedResponse.variants).defer(CannedVariant.embedding))
                 .where(
-                    CannedResponse.id.in_(wanted),
+                    CannedResponse.external_id.in_(wanted),
                     CannedResponse.tenant_id == tenant_id,
                     CannedResponse.state == "active",
                 )
             )
             return {
-                r.id: Reply(
+                r.external_id: Reply(
                     r.id,
                     r.external_id,
                     r.category,
@@ -141,6 +127,42 @@ class Retriever:
                 )
                 for r in rows
             }
+
+
+def _canned_rows(snap: Snapshot, category: str | None = None, intent: str | None = None) -> np.ndarray:
+    mask = snap.allowed(Filters(kinds=("canned",), category=category, intent=intent))
+    assert mask is not None  # a kinds filter always gives a mask
+    return mask
+
+
+def _agent_replies(snap: Snapshot, *, intents: Sequence[str] = (), category: str | None = None) -> np.ndarray:
+    """Rows of canned replies an agent may send; only those for ``intents`` or of ``category`` if given."""
+    categories = [category] if category else sorted(AGENT_CATEGORIES)
+    mask: np.ndarray = np.logical_or.reduce([_canned_rows(snap, category=c) for c in categories])
+    if intents:
+        mask &= np.logical_or.reduce([_canned_rows(snap, intent=i) for i in intents])
+    return mask
+
+
+def _reply_candidates(items: list[tuple[IndexItem, float]], language: str | None) -> list[Candidate]:
+    """One candidate per reply; its similarity is that of its variant in the ticket's language when
+    the index found it, else of its closest variant."""
+    best: dict[str, tuple[IndexItem, float]] = {}
+    for item, score in items:
+        held = best.get(item.group)
+        if held is None or _better((item, score), held, language):
+            best[item.group] = (item, score)
+    return [
+        Candidate("canned", item.vector_id, item.group, score, item.intents, item.category)
+        for item, score in best.values()
+    ]
+
+
+def _better(new: tuple[IndexItem, float], held: tuple[IndexItem, float], language: str | None) -> bool:
+    new_native, held_native = new[0].language == language, held[0].language == language
+    if new_native != held_native:
+        return new_native
+    return new[1] > held[1]
 
 
 def _likely_intents(analysis: Analysis) -> list[str]:
