@@ -7,6 +7,7 @@ regression that would make them meaningless (a broken head, a mismatched embedde
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,8 +15,6 @@ from suggest.analysis.emotion import DEFAULT_FOLDER, EmotionModel
 from suggest.analysis.intent import IntentModel
 from suggest.analysis.policy import default_policy
 from suggest.analysis.types import Ticket
-from suggest.embed.loader import embedder_for
-from suggest.models.prepare import PreparedModel
 from suggest.pipeline import Pipeline
 from suggest.protocols import Embedder
 from training.demo import PLAIN_INTENTS, demo_tickets, ensure_demo_intent, ticket_text
@@ -23,15 +22,14 @@ from training.tenant_models import intent_dir
 
 
 @pytest.fixture(scope="module")
-def embedder(prepared: PreparedModel) -> Embedder:
-    return embedder_for(prepared, "auto")
+def embedder(serving_embedder: Embedder) -> Embedder:
+    return serving_embedder
 
 
 @pytest.fixture(scope="module")
-def pipeline(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
-    data_dir = tmp_path_factory.mktemp("data")
-    report = ensure_demo_intent(data_dir, embedder)
-    assert report is not None and report["intents"] == 28
+def pipeline(embedder: Embedder, demo_data: tuple[Path, dict[str, Any]]) -> Pipeline:
+    data_dir, report = demo_data
+    assert report["intents"] == 28
     assert ensure_demo_intent(data_dir, embedder) is None  # a second call keeps the trained model
     intent = IntentModel.load(intent_dir(data_dir, "demo"), embedder)
     return Pipeline(embedder, intent, EmotionModel.load(DEFAULT_FOLDER, embedder), default_policy())
