@@ -30,7 +30,7 @@ class Closure(BaseModel):
 
     start: datetime
     end: datetime
-    reason: str = Field("", max_length=200)
+    reason: str = Field(default="", max_length=200)
 
     @model_validator(mode="after")
     def _ordered(self) -> Closure:
@@ -58,14 +58,14 @@ class ServiceHours(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    timezone: str = Field("UTC", description="An IANA time zone, e.g. Europe/Amsterdam.")
+    timezone: str = Field(default="UTC", description="An IANA time zone, e.g. Europe/Amsterdam.")
     weekly: dict[Weekday, Annotated[list[str], Field(max_length=6)]] = Field(
         description="Opening spans per weekday, e.g. {'mon': ['08:00-17:30']}; a missing day is closed."
     )
     holidays: Annotated[list[date], Field(max_length=400)] = []
     closures: Annotated[list[Closure], Field(max_length=200)] = []
     first_response_hours: float = Field(
-        4, gt=0, le=24 * 30, description="Business hours within which a person answers a new ticket."
+        default=4, gt=0, le=24 * 30, description="Business hours within which a person answers a new ticket."
     )
 
     @field_validator("timezone")

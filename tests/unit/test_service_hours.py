@@ -9,11 +9,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from suggest.hours.calendar import Closure, ServiceHours
+from suggest.hours.calendar import WEEKDAYS as DAYS
+from suggest.hours.calendar import Closure, ServiceHours, Weekday
 from suggest.hours.wording import describe_week, promise
 
 AMS = ZoneInfo("Europe/Amsterdam")
-WEEKDAYS = {day: ["08:00-17:30"] for day in ("mon", "tue", "wed", "thu", "fri")}
+WORKDAYS = DAYS[:5]
+WEEKDAYS: dict[Weekday, list[str]] = {day: ["08:00-17:30"] for day in WORKDAYS}
 HOURS = ServiceHours(timezone="Europe/Amsterdam", weekly=WEEKDAYS, holidays=[date(2026, 12, 25)])
 
 
@@ -116,7 +118,10 @@ def test_an_unknown_language_code_gets_english_not_an_error() -> None:
 
 
 def test_days_with_different_hours_are_listed_apart() -> None:
-    weekly = WEEKDAYS | {"fri": ["08:00-12:00", "13:00-16:00"], "sat": ["10:00-14:00"]}
+    weekly: dict[Weekday, list[str]] = WEEKDAYS | {
+        "fri": ["08:00-12:00", "13:00-16:00"],
+        "sat": ["10:00-14:00"],
+    }
     hours = ServiceHours(weekly=weekly)
     assert (
         describe_week(hours, "en")
