@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from itertools import pairwise
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -28,8 +29,8 @@ class Closure(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    start: datetime
-    end: datetime
+    start: AwareDatetime = Field(description="With its UTC offset, e.g. 2026-12-31T12:00:00+01:00.")
+    end: AwareDatetime
     reason: str = Field(default="", max_length=200)
 
     @model_validator(mode="after")
@@ -51,6 +52,12 @@ def parse_span(text: str) -> tuple[time, time]:
     if h2 == 24 and m2 != 0:
         raise ValueError(f"24 is only valid as 24:00; got {text!r}")
     return start, end
+
+
+@lru_cache(maxsize=256)
+def parsed_spans(spans: tuple[str, ...]) -> tuple[tuple[time, time], ...]:
+    """A day's spans, sorted; parsed once per distinct list (due times look at many days)."""
+    return tuple(sorted(parse_span(s) for s in spans))
 
 
 class ServiceHours(BaseModel):
@@ -83,7 +90,7 @@ class ServiceHours(BaseModel):
     @classmethod
     def _valid_spans(cls, value: dict[Weekday, list[str]]) -> dict[Weekday, list[str]]:
         for spans in value.values():
-            parsed = sorted(parse_span(s) for s in spans)
+            parsed = parsed_spans(tuple(spans))
             for (_, end), (start, _) in pairwise(parsed):
                 if start < end:
                     raise ValueError(f"opening spans overlap: {', '.join(spans)}")
@@ -95,34 +102,38 @@ class ServiceHours(BaseModel):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def spans_of(self, weekday: Weekday) -> tuple[tuple[time, time], ...]:
+        return parsed_spans(tuple(self.weekly.get(weekday, ())))
+
     def spans_on(self, day: date) -> list[tuple[datetime, datetime]]:
-        """The open intervals of one local day, closures cut out."""
+        """The open intervals of one local day in UTC, closures cut out. Arithmetic in UTC keeps
+        "4 hours" four real hours across daylight-saving changes."""
         if day in self.holidays:
             return []
-        spans = [
-            (
-                datetime.combine(day, start, self.zone),
-                datetime.combine(day + timedelta(days=1), time(), self.zone)
-                if end == time.max
-                else datetime.combine(day, end, self.zone),
+        spans = []
+        for start, end in self.spans_of(WEEKDAYS[day.weekday()]):
+            closing = (day + timedelta(days=1), time()) if end == time.max else (day, end)
+            spans.append(
+                (
+                    datetime.combine(day, start, self.zone).astimezone(UTC),
+                    datetime.combine(*closing, self.zone).astimezone(UTC),
+                )
             )
-            for start, end in sorted(parse_span(s) for s in self.weekly.get(WEEKDAYS[day.weekday()], []))
-        ]
         for closure in self.closures:
             spans = [piece for span in spans for piece in _cut(span, closure)]
         return spans
 
     def is_open(self, at: datetime) -> bool:
-        local = at.astimezone(self.zone)
-        return any(start <= local < end for start, end in self.spans_on(local.date()))
+        return any(start <= at < end for start, end in self.spans_on(at.astimezone(self.zone).date()))
 
     def open_intervals(self, at: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """Open intervals that end after ``at``, the first clipped to start at ``at``, for a year ahead."""
-        local = at.astimezone(self.zone)
+        """Open intervals (UTC) that end after ``at``, the first clipped to start at ``at``, for a year."""
+        moment = at.astimezone(UTC)
+        today = at.astimezone(self.zone).date()
         for offset in range(MAX_SEARCH_DAYS):
-            for start, end in self.spans_on(local.date() + timedelta(days=offset)):
-                if end > local:
-                    yield max(start, local), end
+            for start, end in self.spans_on(today + timedelta(days=offset)):
+                if end > moment:
+                    yield max(start, moment), end
 
     def next_opening(self, at: datetime) -> datetime | None:
         """``at`` itself when open, else the start of the next open span; None if none within a year."""
@@ -133,7 +144,8 @@ class ServiceHours(BaseModel):
         if not self.is_open(at):
             return self.next_opening(at)
         today = at.astimezone(self.zone).date()
-        return next((start for start, _ in self.open_intervals(at) if start.date() > today), None)
+        later = (start for start, _ in self.open_intervals(at) if start.astimezone(self.zone).date() > today)
+        return next(later, None)
 
     def due(self, at: datetime, hours: float | None = None) -> datetime | None:
         """When ``hours`` business hours (default: the first-response target) from ``at`` have passed."""

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_timedelta, get_day_names
+from babel.dates import format_date, format_skeleton, format_timedelta, get_day_names
 
-from suggest.hours.calendar import WEEKDAYS, ServiceHours, parse_span
+from suggest.hours.calendar import WEEKDAYS, ServiceHours
 
 WITHIN = {
     "en": "within {duration}",
@@ -55,8 +55,9 @@ class Promise:
 
 
 def _day(moment: datetime, now: datetime, locale: Locale) -> str:
-    pattern = "EEEE d MMMM" if moment - now > WEEK_AHEAD else "EEEE"
-    return format_date(moment, pattern, locale=locale)
+    if moment - now > WEEK_AHEAD:
+        return format_skeleton("MMMMEEEEd", moment, locale=locale)
+    return format_date(moment, "EEEE", locale=locale)
 
 
 def describe_week(hours: ServiceHours, language: str) -> str:
@@ -65,12 +66,11 @@ def describe_week(hours: ServiceHours, language: str) -> str:
     names = get_day_names("wide", context="stand-alone", locale=locale)
     groups: list[tuple[int, int, str]] = []
     for index, day in enumerate(WEEKDAYS):
-        spans = hours.weekly.get(day, [])
-        if not spans:
+        if not hours.spans_of(day):
             continue
         text = ", ".join(
             f"{start:%H:%M}–{'24:00' if end == time.max else f'{end:%H:%M}'}"
-            for start, end in sorted(parse_span(s) for s in spans)
+            for start, end in hours.spans_of(day)
         )
         if groups and groups[-1][1] == index - 1 and groups[-1][2] == text:
             groups[-1] = (groups[-1][0], index, text)
@@ -85,8 +85,8 @@ def promise(hours: ServiceHours, now: datetime, language: str) -> Promise:
     """The three calendar variables for a reply written at ``now`` in ``language``."""
     locale = locale_for(language)
     code = locale.language
-    due = hours.due(now)
-    back = hours.next_business_day(now)
+    due, back = hours.due(now), hours.next_business_day(now)
+    due, back = (None if t is None else t.astimezone(hours.zone) for t in (due, back))
     local_now = now.astimezone(hours.zone)
     return Promise(
         business_hours=describe_week(hours, code),

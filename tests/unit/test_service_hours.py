@@ -131,4 +131,19 @@ def test_days_with_different_hours_are_listed_apart() -> None:
 
 def test_a_due_time_far_ahead_names_the_date() -> None:
     closed_long = HOURS.model_copy(update={"holidays": [date(2026, 11, d) for d in range(23, 31)]})
-    assert promise(closed_long, at(21, 12), "en").expected_response_time == "by Tuesday 1 December 12:00"
+    assert promise(closed_long, at(21, 12), "en").expected_response_time == "by Tue, Dec 1 12:00"
+
+
+def test_response_times_are_real_hours_across_a_clock_change() -> None:
+    always = ServiceHours(timezone="Europe/Amsterdam", weekly={d: ["00:00-24:00"] for d in DAYS})
+    before_spring = datetime(2027, 3, 28, 0, 30, tzinfo=AMS)  # clocks go 02:00 -> 03:00
+    due = always.due(before_spring, hours=4)
+    assert due is not None and (due - before_spring).total_seconds() == 4 * 3600
+    assert due.astimezone(AMS).hour == 5
+
+
+def test_closures_need_a_utc_offset() -> None:
+    with pytest.raises(ValidationError, match="timezone"):
+        Closure.model_validate({"start": "2026-12-24T00:00:00", "end": "2026-12-27T00:00:00"})
+    with pytest.raises(ValidationError):
+        Closure.model_validate({"start": "2026-12-24T00:00:00+01:00", "end": "2026-12-27T00:00:00"})
