@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, embedder_factory: EmbedderFacto
     install_error_handlers(app)
     for module in (health, suggest, feedback, articles, canned, kb_search, settings_routes):
         app.include_router(module.router)
-    app.state.metrics.install(app)
+    app.state.metrics.install(app, settings.metrics_token)
     # Outermost last: the request id exists before anything logs; the size limit runs before parsing.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLog)

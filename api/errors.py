@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.middleware import TOO_LARGE
 from suggest.errors import (
     ConfigError,
     ConflictError,
@@ -67,7 +68,7 @@ async def _handle_validation(_request: Request, err: Exception) -> JSONResponse:
 async def _handle_http(_request: Request, err: Exception) -> JSONResponse:
     """401, 403, 404 for unknown routes, 405, 413: the same body shape as every other error."""
     assert isinstance(err, StarletteHTTPException)
-    name = HTTPStatus(err.status_code).phrase.replace(" ", "").replace("-", "")
+    name = TOO_LARGE if err.status_code == 413 else HTTPStatus(err.status_code).phrase.replace(" ", "")
     body = {"error": name, "detail": err.detail}
     return JSONResponse(body, status_code=err.status_code, headers=getattr(err, "headers", None))
 

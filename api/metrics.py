@@ -3,9 +3,12 @@ model and index versions answer each tenant. One registry per app, so tests can 
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Response
+import secrets
+
+from fastapi import FastAPI, HTTPException, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Info, generate_latest
 from prometheus_fastapi_instrumentator import Instrumentator
+from pydantic import SecretStr
 
 from suggest.suggestions.types import SuggestResult
 
@@ -47,11 +50,17 @@ class Metrics:
         if results:
             self.versions.labels(tenant_id).info(results[-1].versions)
 
-    def install(self, app: FastAPI) -> None:
+    def install(self, app: FastAPI, token: SecretStr | None) -> None:
+        """Latency by route, and ``/metrics``; with ``token``, scrapes must send it as a bearer token,
+        since the metrics name every tenant."""
         Instrumentator(registry=self.registry, excluded_handlers=["/metrics"]).instrument(
             app, metric_namespace="replykit"
         )
 
         @app.get("/metrics", include_in_schema=False)
-        def metrics() -> Response:
+        def metrics(request: Request) -> Response:
+            if token is not None:
+                sent = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+                if not secrets.compare_digest(sent.encode(), token.get_secret_value().encode()):
+                    raise HTTPException(401, "/metrics needs the REPLYKIT_METRICS_TOKEN as a bearer token")
             return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

@@ -18,12 +18,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger("replykit.access")
 
 
+TOO_LARGE = "PayloadTooLarge"
+
+
 def _too_large(limit: int) -> str:
     return f"the request body is over the {limit:,}-byte limit; send less (e.g. fewer tickets per batch)"
 
 
 async def _send_413(send: Send, limit: int) -> None:
-    body = json.dumps({"error": "PayloadTooLarge", "detail": _too_large(limit)}).encode()
+    body = json.dumps({"error": TOO_LARGE, "detail": _too_large(limit)}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})

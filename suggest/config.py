@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from suggest.errors import ConfigError
@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(
         default=1_000_000, ge=1_000, le=100_000_000, description="Larger request bodies get a 413."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="When set, /metrics needs 'Authorization: Bearer <token>'."
     )
     batch_max: int = Field(default=100, ge=1, le=10_000, description="Tickets per /v1/suggest/batch call.")
 

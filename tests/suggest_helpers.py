@@ -64,7 +64,18 @@ REPLIES = (
         intents=["delivery"],
         variables=["ticket_number", "expected_response_time"],
     ),
-    canned("invoice-copy", {"en": "You can download every invoice pdf in the portal."}, intents=["invoice"]),
+    canned(
+        "invoice-copy",
+        {"en": "You can download every invoice pdf in the portal. More: {{ kb_link }}"},
+        intents=["invoice"],
+        variables=["kb_link"],
+    ),
+    canned(
+        "tracking-help",
+        {"en": "Track your parcel delivery here: {{ kb_link }}"},
+        intents=["delivery"],
+        variables=["kb_link"],
+    ),
     canned(
         "sorry-ack",
         {"en": "We are sorry. A person will pick up ticket {{ ticket_number }} personally."},

@@ -17,6 +17,7 @@ from suggest.analysis.emotion import DEFAULT_FOLDER, EmotionModel
 from suggest.analysis.heads import is_trained_for
 from suggest.analysis.intent import IntentModel
 from suggest.analysis.policy import load_policy
+from suggest.errors import ReplykitError
 from suggest.models.manifest import MANIFEST_NAME
 from suggest.pipeline import Pipeline
 from suggest.protocols import Embedder
@@ -99,7 +100,13 @@ class TenantPipelines:
     def _stamp(self, tenant: str) -> tuple[int | None, ...]:
         """When the tenant's intent manifest and escalation policy last changed (None: absent)."""
         files = (intent_dir(self.data_dir, tenant) / MANIFEST_NAME, policy_file(self.data_dir, tenant))
-        return tuple(p.stat().st_mtime_ns if p.exists() else None for p in files)
+        stamps: list[int | None] = []
+        for path in files:
+            try:
+                stamps.append(path.stat().st_mtime_ns)
+            except FileNotFoundError:
+                stamps.append(None)
+        return tuple(stamps)
 
     def __call__(self, tenant: str) -> Pipeline:
         stamp = self._stamp(tenant)
@@ -109,9 +116,18 @@ class TenantPipelines:
         with self._lock:
             cached = self._loaded.get(tenant)
             if cached is None or cached[0] != stamp:
-                pipeline = load_tenant_pipeline(
-                    self.data_dir, tenant, self.embedder, emotion_fallback=self.emotion_fallback
-                )
+                try:
+                    pipeline = load_tenant_pipeline(
+                        self.data_dir, tenant, self.embedder, emotion_fallback=self.emotion_fallback
+                    )
+                except (ReplykitError, OSError) as err:
+                    if cached is None:
+                        raise
+                    # a model folder mid-swap or broken: keep answering with the one that worked
+                    log.warning(
+                        "tenant %s: new models not loaded (%s); serving the previous ones", tenant, err
+                    )
+                    return cached[1]
                 cached = (stamp, pipeline)
                 self._loaded[tenant] = cached
             return cached[1]

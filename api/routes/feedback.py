@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Agent
 from api.deps import MetricsDep, StoreDep
@@ -15,6 +15,8 @@ router = APIRouter(prefix="/v1", tags=["feedback"])
 
 
 class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     event_id: str = Field(
         min_length=1, max_length=100, description="Yours, unique per event: a repeat is recorded once."
     )

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from asgi_correlation_id.context import correlation_id
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Agent
 from api.deps import EngineDep, MetricsDep
@@ -22,6 +22,8 @@ def request_id() -> str:
 
 
 class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     tickets: list[SuggestRequest] = Field(min_length=1, description="At most REPLYKIT_BATCH_MAX tickets.")
 
 

@@ -14,6 +14,7 @@ from typing import Literal
 
 from rapidfuzz.distance import Levenshtein
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kb.db.schema import Feedback, ServedSuggestion
@@ -94,20 +95,9 @@ def record_feedback(session: Session, tenant_id: str, event: FeedbackEvent) -> t
         raise InputError(f"action must be one of {', '.join(ACTIONS)}; got {event.action!r}")
     if event.action == "edited" and not (event.final_text or "").strip():
         raise InputError("an 'edited' event needs final_text, the reply as it was sent")
-    existing = session.scalar(
-        select(Feedback).where(Feedback.tenant_id == tenant_id, Feedback.event_id == event.event_id)
-    )
+    existing = _event(session, tenant_id, event.event_id)
     if existing is not None:
-        if (existing.suggestion_id, existing.action, existing.final_text) != (
-            event.suggestion_id,
-            event.action,
-            event.final_text,
-        ):
-            raise ConflictError(
-                f"feedback event {event.event_id!r} was already recorded with other content; "
-                "use a new event_id for a new event"
-            )
-        return existing, False
+        return _same(existing, event), False
     served = session.get(ServedSuggestion, event.suggestion_id)
     if served is None or served.tenant_id != tenant_id:
         raise NotFoundError(f"no suggestion with id {event.suggestion_id!r}")
@@ -119,9 +109,35 @@ def record_feedback(session: Session, tenant_id: str, event: FeedbackEvent) -> t
         final_text=event.final_text,
         edit_distance=_edit_distance(served.text, event),
     )
-    session.add(feedback)
-    session.flush()
+    try:
+        with session.begin_nested():  # the same event delivered twice at once: one insert wins
+            session.add(feedback)
+    except IntegrityError:
+        winner = _event(session, tenant_id, event.event_id)
+        if winner is None:
+            raise
+        return _same(winner, event), False
     return feedback, True
+
+
+def _event(session: Session, tenant_id: str, event_id: str) -> Feedback | None:
+    return session.scalar(
+        select(Feedback).where(Feedback.tenant_id == tenant_id, Feedback.event_id == event_id)
+    )
+
+
+def _same(existing: Feedback, event: FeedbackEvent) -> Feedback:
+    """``existing`` when it records ``event``; a ConflictError when the id was used for another event."""
+    if (existing.suggestion_id, existing.action, existing.final_text) != (
+        event.suggestion_id,
+        event.action,
+        event.final_text,
+    ):
+        raise ConflictError(
+            f"feedback event {event.event_id!r} was already recorded with other content; "
+            "use a new event_id for a new event"
+        )
+    return existing
 
 
 def _edit_distance(suggested: str | None, event: FeedbackEvent) -> float | None:

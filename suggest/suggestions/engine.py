@@ -18,7 +18,7 @@ from kb.store.feedback import Acceptance, Served, acceptance, log_served
 from kb.store.tenants import get_tenant, service_hours
 from kb.templates.render import render_template
 from suggest.analysis.types import Analysis
-from suggest.errors import InputError, InvalidContentError
+from suggest.errors import InputError
 from suggest.pipeline import Analysed, Pipeline
 from suggest.suggestions.explain import explain
 from suggest.suggestions.ranking import Ranking, RankingOptions, Scored, rank
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 PipelineFor = Callable[[str], Pipeline]
 """The tenant's analysis pipeline (its own intent model and escalation policy)."""
 Clock = Callable[[], datetime]
+CUSTOMER_WRITTEN = frozenset({"ticket_subject"})
+"""Variables whose text the sender wrote: a reply echoing them never goes out unread."""
 FAILED = "the analysis failed, so nothing could be matched; a person should read this ticket"
 
 
@@ -60,7 +62,8 @@ class SuggestionEngine:
         """Suggestions for each request, in order; a ticket without text is an InputError in place."""
         pipeline = self.pipeline_for(tenant_id)
         call = _Call(self._profile(tenant_id), request_id, self.clock(), pipeline.versions())
-        analysed = pipeline.embed_and_analyze([r.analysed_ticket() for r in requests])
+        language = call.profile.default_language
+        analysed = pipeline.embed_and_analyze([r.analysed_ticket(language) for r in requests])
         counts = self._acceptance(tenant_id, analysed)
         results: list[SuggestResult | InputError] = []
         shown: list[tuple[SuggestResult, list[Served]]] = []
@@ -100,6 +103,12 @@ class SuggestionEngine:
             ranking, replies = self._rank(call.profile.id, analysis, found, counts, options)
         suggestions: list[Suggestion] = []
         served: list[Served] = []
+        shown_passages = [
+            found.passages[s.candidate.group] for s in ranking.ranked if s.candidate.kind == "kb"
+        ]
+        article = (
+            shown_passages[0] if shown_passages else None
+        )  # kb_link: only an article good enough to show
         for scored in ranking.ranked:
             passage = found.passages.get(scored.candidate.group) if scored.candidate.kind == "kb" else None
             why = explain(scored, analysis, counts.get(scored.candidate.key, Acceptance()), options, passage)
@@ -112,13 +121,13 @@ class SuggestionEngine:
                     scored=scored,
                     why=why,
                     analysis=analysis,
-                    found=found,
+                    article=article,
                     request=request,
                 )
             )
             if suggestion is not None:
                 suggestions.append(suggestion)
-                c, shown_as = scored.candidate, suggestion.text or suggestion.url
+                c, shown_as = scored.candidate, suggestion.text  # None for KB links: no edit distance
                 served.append(
                     Served(c.kind, c.group, _label(analysis), len(served) + 1, scored.score, shown_as)
                 )
@@ -163,19 +172,24 @@ class SuggestionEngine:
         scored: Scored,
         why: Explanation,
         analysis: Analysis,
-        found: Retrieved,
+        article: Hit | None,
         request: SuggestRequest,
     ) -> Suggestion | None:
         language, (title, body) = _variant(reply, analysis.language, call.profile.default_language)
-        article = next(iter(found.passages.values()), None)
         values = template_values(request, call.profile, language, call.now, article)
         try:
             rendered = render_template(body, reply.variables, values)
-        except InvalidContentError as err:  # saved templates were validated: a bug or an edit race
-            log.error("canned response %s could not be rendered: %s", reply.external_id, err)
+        except InputError as err:  # saved templates were validated: an edit race or an oversized value
+            log.error("canned response %s not rendered: %s", reply.external_id, type(err).__name__)
             return None
         fallback = language != analysis.language
-        auto = reply.auto_send and not analysis.escalation.escalate and not rendered.missing and not fallback
+        auto = (
+            reply.auto_send
+            and not analysis.escalation.escalate
+            and not rendered.missing
+            and not fallback
+            and CUSTOMER_WRITTEN.isdisjoint(reply.variables)
+        )
         return Suggestion(
             id="",
             kind="canned",

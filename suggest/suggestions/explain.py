@@ -5,15 +5,8 @@ from __future__ import annotations
 from kb.index.search import Hit
 from kb.store.feedback import Acceptance
 from suggest.analysis.types import Analysis, LabelScore
-from suggest.suggestions.ranking import RankingOptions, Scored, prior_effect
+from suggest.suggestions.ranking import RankingOptions, Scored, answered_intents, prior_effect
 from suggest.suggestions.types import Explanation, FeedbackSummary
-
-
-def matched_intent(analysis: Analysis, intents: tuple[str, ...]) -> LabelScore | None:
-    """The most likely of the ticket's intents that this reply answers."""
-    if analysis.intent is None:
-        return None
-    return next((t for t in analysis.intent.top if t.label in intents), None)
 
 
 def explain(
@@ -24,7 +17,7 @@ def explain(
     passage: Hit | None = None,
 ) -> Explanation:
     candidate = scored.candidate
-    intent = matched_intent(analysis, candidate.intents)
+    intent = next(iter(answered_intents(analysis, candidate.intents)), None)
     where = None
     if passage is not None:
         where = f"{passage.title} › {passage.heading}" if passage.heading else passage.title

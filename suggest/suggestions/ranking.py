@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from suggest.analysis.types import Analysis
+from suggest.analysis.types import Analysis, LabelScore
 
 Kind = Literal["canned", "kb"]
 NEUTRAL_PRIOR = 0.5
@@ -73,12 +73,17 @@ class Ranking:
     """Why nothing is suggested; None when there are suggestions."""
 
 
+def answered_intents(analysis: Analysis, intents: Sequence[str]) -> list[LabelScore]:
+    """The ticket's likely intents that a reply mapped to ``intents`` answers, best first; none when
+    the intent model found no intent that fits (out of scope), since its runners-up are then guesses."""
+    if analysis.intent is None or analysis.intent.label is None:
+        return []
+    return [t for t in analysis.intent.top if t.label in intents]
+
+
 def intent_match(analysis: Analysis, intents: Sequence[str]) -> float:
-    """Summed confidence of the ticket's likely intents that the reply answers; 0 when the intent
-    model found no intent that fits (out of scope), since its runners-up are then guesses."""
-    if analysis.intent is None or analysis.intent.label is None or not intents:
-        return 0.0
-    return min(1.0, sum(t.confidence for t in analysis.intent.top if t.label in intents))
+    """Summed confidence of the ticket's likely intents that the reply answers."""
+    return min(1.0, sum(t.confidence for t in answered_intents(analysis, intents)))
 
 
 def prior_effect(prior: float) -> float:

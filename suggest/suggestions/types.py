@@ -59,15 +59,23 @@ class SuggestRequest(BaseModel):
     )
     k: int | None = Field(default=None, ge=1, le=10, description="How many suggestions at most (default 3).")
 
-    def analysed_ticket(self) -> Ticket:
-        """The ticket as analysis sees it: the customer's tier and the thread's length filled in."""
+    @property
+    def customer_name(self) -> str | None:
+        """The customer block's name wins over the ticket's."""
+        return self.customer.name or self.ticket.customer_name
+
+    def analysed_ticket(self, default_language: str) -> Ticket:
+        """The ticket as analysis sees it: tier, name and thread length filled in, and the tenant's
+        language assumed for a text too short to tell."""
         earlier = sum(m.author == "customer" for m in self.history)
-        updates: dict[str, object] = {"thread_count": max(self.ticket.thread_count, earlier + 1)}
-        if self.customer.tier and not self.ticket.customer_tier:
-            updates["customer_tier"] = self.customer.tier
-        if self.customer.name and not self.ticket.customer_name:
-            updates["customer_name"] = self.customer.name
-        return self.ticket.model_copy(update=updates)
+        return self.ticket.model_copy(
+            update={
+                "thread_count": max(self.ticket.thread_count, earlier + 1),
+                "customer_tier": self.ticket.customer_tier or self.customer.tier,
+                "customer_name": self.customer_name,
+                "language": self.ticket.language or default_language,
+            }
+        )
 
 
 class FeedbackSummary(BaseModel):

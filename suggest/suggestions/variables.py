@@ -5,12 +5,12 @@ instead of leaving a blank.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from kb.index.search import Hit
 from suggest.hours.calendar import ServiceHours
-from suggest.hours.wording import promise
+from suggest.hours.wording import Promise, promise
 from suggest.suggestions.types import SuggestRequest
 
 
@@ -22,6 +22,16 @@ class TenantProfile:
     company_name: str
     default_language: str
     hours: ServiceHours | None
+    _promises: dict[tuple[datetime, str], Promise] = field(default_factory=dict, compare=False, repr=False)
+
+    def promise(self, now: datetime, language: str) -> Promise | None:
+        """The calendar's wording, computed once per call and language however many replies use it."""
+        if self.hours is None:
+            return None
+        key = (now, language)
+        if key not in self._promises:
+            self._promises[key] = promise(self.hours, now, language)
+        return self._promises[key]
 
 
 def first_name(full_name: str | None) -> str | None:
@@ -38,7 +48,7 @@ def template_values(
 ) -> dict[str, str]:
     """Every variable we can fill, worded in ``language``; ``article`` is the best KB passage."""
     customer, ticket = request.customer, request.ticket
-    name = customer.name or ticket.customer_name
+    name = request.customer_name
     values: dict[str, str | None] = {
         "customer_name": name,
         "customer_first_name": customer.first_name or first_name(name),
@@ -50,8 +60,8 @@ def template_values(
     }
     if article is not None:
         values |= {"kb_link": article.url, "kb_title": article.title}
-    if tenant.hours is not None:
-        words = promise(tenant.hours, now, language)
+    words = tenant.promise(now, language)
+    if words is not None:
         values |= {
             "business_hours": words.business_hours,
             "expected_response_time": words.expected_response_time,

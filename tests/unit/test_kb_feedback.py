@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from kb.store import Store
+from kb.store import feedback as feedback_module
 from kb.store.feedback import (
     Acceptance,
     FeedbackEvent,
@@ -49,6 +50,23 @@ def test_the_same_event_twice_is_recorded_once(store: Store) -> None:
     event = FeedbackEvent("ev-1", sid, "sent")
     assert feedback(store, event) is True
     assert feedback(store, event) is False
+    with store.session() as session:
+        assert acceptance(session, "acme", "inverter_error_code") == {"canned:restart": Acceptance(sent=1)}
+
+
+def test_two_deliveries_racing_record_the_event_once(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second delivery checked before the first was stored: its insert loses, and it answers
+    like a repeat instead of failing."""
+    [sid] = serve(store, "restart")
+    event = FeedbackEvent("ev-1", sid, "sent")
+    assert feedback(store, event) is True
+    real = feedback_module._event
+    calls = iter([None])
+    monkeypatch.setattr(feedback_module, "_event", lambda *a: next(calls, real(*a)))
+    assert feedback(store, event) is False
+    with pytest.raises(ConflictError):
+        calls = iter([None])
+        feedback(store, FeedbackEvent("ev-1", sid, "rejected"))
     with store.session() as session:
         assert acceptance(session, "acme", "inverter_error_code") == {"canned:restart": Acceptance(sent=1)}
 

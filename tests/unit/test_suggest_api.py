@@ -4,6 +4,7 @@ fake embedder: shapes, scopes, tenant isolation, and a clear 4xx for every kind 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.logging_setup import configure_logging
 from kb.library import Library
 from kb.store.tenants import create_key, ensure_tenant
 from suggest.config import load_settings
@@ -78,6 +80,11 @@ def test_suggest_needs_an_agent_key(client: TestClient) -> None:
     assert client.post("/v1/suggest", json=REFUND, headers=auth("rk_nope")).status_code == 401
 
 
+def test_another_tenant_never_gets_this_tenants_replies(client: TestClient) -> None:
+    other = suggest(client, keys(client)["other"], REFUND)
+    assert other["suggestions"] == [] and other["abstained"]
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -125,7 +132,8 @@ def test_a_body_over_the_limit_is_413_before_parsing(client: TestClient) -> None
     streamed = client.post(
         "/v1/suggest", content=chunks(), headers=headers | {"Content-Type": "application/json"}
     )
-    assert streamed.status_code == 413
+    assert streamed.status_code == 413 and streamed.json()["error"] == "PayloadTooLarge"
+    assert "20,000-byte limit" in streamed.json()["detail"]
 
 
 def test_batch_keeps_order_and_reports_bad_tickets_in_place(client: TestClient) -> None:
@@ -209,12 +217,27 @@ def test_metrics_count_suggestions_abstentions_and_versions(client: TestClient) 
     assert 'replykit_http_request_duration_seconds_count{handler="/v1/suggest",method="POST"} 2.0' in text
 
 
-def test_logs_are_json_with_the_request_id_and_no_ticket_text(
-    client: TestClient, capfd: pytest.CaptureFixture[str]
-) -> None:
-    from api.logging_setup import configure_logging
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Puts the root logger back as it was after a test that configures the server's logging."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    yield
+    root.handlers, root.level = saved[0], saved[1]
 
-    configure_logging("info")
+
+def test_metrics_can_require_a_token(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path, embed_backend="fake", metrics_token="s3cret")
+    with TestClient(create_app(settings, embedder_factory=HashingEmbedder)) as guarded:
+        assert guarded.get("/metrics").status_code == 401
+        assert guarded.get("/metrics", headers=auth("wrong")).status_code == 401
+        assert guarded.get("/metrics", headers=auth("s3cret")).status_code == 200
+
+
+def test_logs_are_json_with_the_request_id_and_no_ticket_text(
+    client: TestClient, capfd: pytest.CaptureFixture[str], restore_logging: None
+) -> None:
+    configure_logging("info")  # here, not in a fixture: the handler writes to this test's stderr
     secret = "Papadopoulou refund my money for order 5512"
     client.post(
         "/v1/suggest",

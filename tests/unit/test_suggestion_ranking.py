@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from kb.store.feedback import Acceptance
 from suggest.analysis.types import Analysis, Escalation, IntentResult, Reason
+from suggest.suggestions.explain import explain
 from suggest.suggestions.ranking import Candidate, Ranking, RankingOptions, rank
 from tests.analysis_helpers import NEUTRAL, intent
 
@@ -111,6 +113,9 @@ def test_an_acknowledgement_mapped_to_intents_is_used_only_for_those() -> None:
 def test_out_of_scope_tickets_get_no_credit_for_their_runners_up_intents() -> None:
     oos = intent(None, 0.4, top=[("inverter_error_code", 0.45)], reason="out of scope: too unsure")
     assert rank(analysis(oos), [RESTART], {}, OPTIONS).ranked == []
+    weak = rank(analysis(oos), [RESTART], {}, OPTIONS.model_copy(update={"min_score": 0}))
+    why = explain(weak.ranked[0], analysis(oos), Acceptance(), OPTIONS)
+    assert why.intent is None and why.score_parts["intent"] == 0 and "not mapped" in why.why
     assert rank(analysis(), [RESTART], {}, OPTIONS).ranked[0].intent_match == 0.9
 
 
