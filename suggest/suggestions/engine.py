@@ -103,12 +103,9 @@ class SuggestionEngine:
             ranking, replies = self._rank(call.profile.id, analysis, found, counts, options)
         suggestions: list[Suggestion] = []
         served: list[Served] = []
-        shown_passages = [
-            found.passages[s.candidate.group] for s in ranking.ranked if s.candidate.kind == "kb"
-        ]
-        article = (
-            shown_passages[0] if shown_passages else None
-        )  # kb_link: only an article good enough to show
+        # kb_link and kb_title: only an article good enough to be shown itself
+        shown = (found.passages[s.candidate.group] for s in ranking.ranked if s.candidate.kind == "kb")
+        article = next(shown, None)
         for scored in ranking.ranked:
             passage = found.passages.get(scored.candidate.group) if scored.candidate.kind == "kb" else None
             why = explain(scored, analysis, counts.get(scored.candidate.key, Acceptance()), options, passage)
