@@ -27,9 +27,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
 
 from eval.bench_embed import machine_facts
 from kb.db.engine import make_engine
+from kb.db.schema import CannedResponse
 from kb.demo import DEMO_TENANT, load_demo
 from kb.library import Library
 from kb.store import Store
@@ -66,10 +68,6 @@ def demo_engine(embedder: Embedder, options: RankingOptions | None = None) -> It
 
 def answered_intents(engine: SuggestionEngine) -> dict[str, set[str]]:
     """Intent -> the canned replies an agent could answer it with (the gold standard)."""
-    from sqlalchemy import select
-
-    from kb.db.schema import CannedResponse
-
     out: dict[str, set[str]] = defaultdict(set)
     with engine.store.session() as session:
         for row in session.scalars(select(CannedResponse).where(CannedResponse.tenant_id == DEMO_TENANT)):

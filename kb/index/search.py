@@ -6,7 +6,7 @@ before the index is rebuilt.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -170,8 +170,9 @@ class KbSearch:
         category: str | None = None,
         intent: str | None = None,
         fallback: bool = True,
+        snapshot: Snapshot | None = None,
     ) -> SearchResult:
-        snap = self.manager.snapshot(tenant_id)
+        snap = snapshot or self.manager.snapshot(tenant_id)
         base = Filters(language=language, kinds=kinds, category=category, intent=intent)
         hits = self._ranked(snap, tenant_id, query, k=k, filters=base, language=language)
         used_fallback = False
@@ -187,19 +188,21 @@ class KbSearch:
             hits.extend(extra[: k - len(hits)])
         return SearchResult(hits, language, used_fallback, snap.build_id)
 
+    def snapshot(self, tenant_id: str) -> Snapshot:
+        """The tenant's current index; pass it to several searches so they all see one build."""
+        return self.manager.snapshot(tenant_id)
+
+    @staticmethod
     def nearest(
-        self, tenant_id: str, query: np.ndarray, k: int, allowed: Callable[[Snapshot], np.ndarray | None]
-    ) -> tuple[str, list[tuple[IndexItem, float]]]:
-        """The ``k`` nearest index items among the rows ``allowed`` picks, straight from the index
-        (no database read): for callers that need only what the index knows about an item, and
-        read the few they keep from the database themselves. Returns (build id, items with scores)."""
-        snap = self.manager.snapshot(tenant_id)
-        mask = allowed(snap)
-        if snap.index.size == 0 or (mask is not None and not mask.any()):
-            return snap.build_id, []
-        scores, rows = snap.index.search(query[None, :].astype(np.float32), min(k, snap.index.size), mask)
-        found = [(snap.items[r], float(s)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0]
-        return snap.build_id, found
+        snap: Snapshot, query: np.ndarray, k: int, allowed: np.ndarray | None
+    ) -> list[tuple[IndexItem, float]]:
+        """The ``k`` nearest index items among the ``allowed`` rows, straight from the index (no
+        database read): for callers that need only what the index knows about an item and read the
+        few they keep from the database themselves."""
+        if snap.index.size == 0 or (allowed is not None and not allowed.any()):
+            return []
+        scores, rows = snap.index.search(query[None, :].astype(np.float32), min(k, snap.index.size), allowed)
+        return [(snap.items[r], float(s)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0]
 
     def _ranked(
         self,
@@ -211,17 +214,10 @@ class KbSearch:
         filters: Filters,
         language: str | None,
     ) -> list[Hit]:
-        if snap.index.size == 0:
+        found = self.nearest(snap, query, k * OVERFETCH, snap.allowed(filters))
+        candidates = [(item.vector_id, score) for item, score in found]
+        if not candidates:
             return []
-        allowed = snap.allowed(filters)
-        if allowed is not None and not allowed.any():
-            return []
-        scores, rows = snap.index.search(
-            query[None, :].astype(np.float32), min(k * OVERFETCH, snap.index.size), allowed
-        )
-        candidates = [
-            (snap.items[r].vector_id, float(s)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0
-        ]
         with self.manager.store.session() as session:
             hydrated = _hydrate(session, tenant_id, candidates, language)
         best: dict[tuple[Kind, int], Hit] = {}

@@ -8,12 +8,12 @@ Feedback events carry the client's ``event_id``; delivering one twice records it
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -149,8 +149,22 @@ def _edit_distance(suggested: str | None, event: FeedbackEvent) -> float | None:
 
 
 def acceptance(session: Session, tenant_id: str, intent: str | None) -> dict[str, Acceptance]:
-    """Per reply (``kind:group``), the feedback counts for tickets of ``intent``. Only the latest
-    event per served suggestion counts, so an agent who edits and then rejects counts once."""
+    """Per reply (``kind:group``), the feedback counts for tickets of ``intent``."""
+    return acceptance_for(session, tenant_id, [intent]).get(intent, {})
+
+
+def acceptance_for(
+    session: Session, tenant_id: str, intents: Iterable[str | None]
+) -> dict[str | None, dict[str, Acceptance]]:
+    """``acceptance`` for several intents in one query (a batch has many). Only the latest event per
+    served suggestion counts, so an agent who edits and then rejects counts once."""
+    wanted = set(intents)
+    named = [i for i in wanted if i is not None]
+    which = [ServedSuggestion.intent.in_(named)] if named else []
+    if None in wanted:
+        which.append(ServedSuggestion.intent.is_(None))
+    if not which:
+        return {}
     latest = (
         select(Feedback.suggestion_id, func.max(Feedback.id).label("last"))
         .where(Feedback.tenant_id == tenant_id)
@@ -158,16 +172,22 @@ def acceptance(session: Session, tenant_id: str, intent: str | None) -> dict[str
         .subquery()
     )
     rows = session.execute(
-        select(ServedSuggestion.kind, ServedSuggestion.group, Feedback.action, func.count())
+        select(
+            ServedSuggestion.intent,
+            ServedSuggestion.kind,
+            ServedSuggestion.group,
+            Feedback.action,
+            func.count(),
+        )
         .join(latest, latest.c.suggestion_id == ServedSuggestion.id)
         .join(Feedback, Feedback.id == latest.c.last)
-        .where(
-            ServedSuggestion.tenant_id == tenant_id,
-            ServedSuggestion.intent.is_(None) if intent is None else ServedSuggestion.intent == intent,
-        )
-        .group_by(ServedSuggestion.kind, ServedSuggestion.group, Feedback.action)
+        .where(ServedSuggestion.tenant_id == tenant_id, or_(*which))
+        .group_by(ServedSuggestion.intent, ServedSuggestion.kind, ServedSuggestion.group, Feedback.action)
     )
-    counts: dict[str, dict[str, int]] = {}
-    for kind, group, action, n in rows:
-        counts.setdefault(f"{kind}:{group}", {})[action] = int(n)
-    return {key: Acceptance(**by_action) for key, by_action in counts.items()}
+    counts: dict[str | None, dict[str, dict[str, int]]] = {}
+    for intent, kind, group, action, n in rows:
+        counts.setdefault(intent, {}).setdefault(f"{kind}:{group}", {})[action] = int(n)
+    return {
+        intent: {key: Acceptance(**by_action) for key, by_action in replies.items()}
+        for intent, replies in counts.items()
+    }

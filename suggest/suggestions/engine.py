@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from kb.index.search import Hit, KbSearch
 from kb.store import Store
-from kb.store.feedback import Acceptance, Served, acceptance, log_served
+from kb.store.feedback import Acceptance, Served, acceptance_for, log_served
 from kb.store.tenants import get_tenant, service_hours
 from kb.templates.render import render_template
 from suggest.analysis.types import Analysis
@@ -85,10 +85,10 @@ class SuggestionEngine:
     def _acceptance(
         self, tenant_id: str, analysed: list[Analysed | InputError]
     ) -> dict[str | None, dict[str, Acceptance]]:
-        """Feedback counts per reply, for each intent among the tickets (one query per intent)."""
+        """Feedback counts per reply, for each intent among the tickets, in one query."""
         labels = {_label(a.analysis) for a in analysed if isinstance(a, Analysed)}
         with self.store.session() as session:
-            return {label: acceptance(session, tenant_id, label) for label in labels}
+            return acceptance_for(session, tenant_id, labels)
 
     def _one(
         self, call: _Call, request: SuggestRequest, item: Analysed, counts: dict[str, Acceptance]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 
 import numpy as np
 from sqlalchemy import select
@@ -75,24 +74,21 @@ class Retriever:
         self.store = store
 
     def retrieve(self, tenant_id: str, analysis: Analysis, vector: np.ndarray) -> Retrieved:
-        """Candidates from the index alone (replies) plus the best passages (read from the database)."""
+        """Candidates from the index alone (replies) plus the best passages (read from the database),
+        all from one index build."""
         language = analysis.language if analysis.language != "und" else None
         intents = _likely_intents(analysis)
-        build_id, items = self.search.nearest(tenant_id, vector, SEMANTIC_K * OVERFETCH, _agent_replies)
+        snap = self.search.snapshot(tenant_id)
+        items = self.search.nearest(snap, vector, SEMANTIC_K * OVERFETCH, _agent_replies(snap))
         if intents:
-            items += self.search.nearest(
-                tenant_id,
-                vector,
-                INTENT_K * OVERFETCH * len(intents),
-                partial(_agent_replies, intents=intents),
-            )[1]
+            mask = _agent_replies(snap, intents=intents)
+            items += self.search.nearest(snap, vector, INTENT_K * OVERFETCH * len(intents), mask)
         if analysis.escalation.escalate:
-            items += self.search.nearest(
-                tenant_id, vector, INTENT_K * OVERFETCH, partial(_agent_replies, category=ESCALATION_CATEGORY)
-            )[1]
-        out = Retrieved(candidates=_reply_candidates(items, language), build_id=build_id)
+            mask = _agent_replies(snap, category=ESCALATION_CATEGORY)
+            items += self.search.nearest(snap, vector, INTENT_K * OVERFETCH, mask)
+        out = Retrieved(candidates=_reply_candidates(items, language), build_id=snap.build_id)
         found = self.search.search_vector(
-            tenant_id, vector, k=PASSAGE_K, language=language, kinds=("passage",)
+            tenant_id, vector, k=PASSAGE_K, language=language, kinds=("passage",), snapshot=snap
         )
         for hit in found.hits:
             if hit.group not in out.passages:

@@ -13,6 +13,7 @@ from kb.store.feedback import (
     FeedbackEvent,
     Served,
     acceptance,
+    acceptance_for,
     log_served,
     record_feedback,
 )
@@ -128,6 +129,8 @@ def test_acceptance_counts_per_reply_and_intent(store: Store) -> None:
         assert stats["canned:b"].prior > 0.5 > stats["canned:a"].prior
         assert acceptance(session, "acme", "low_yield") == {"canned:a": Acceptance(sent=1)}
         assert acceptance(session, "other", "inverter_error_code") == {}
+        together = acceptance_for(session, "acme", ["inverter_error_code", "low_yield", None])
+        assert together == {"inverter_error_code": stats, "low_yield": {"canned:a": Acceptance(sent=1)}}
 
 
 def test_only_the_latest_event_per_suggestion_counts(store: Store) -> None:
