@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from api.cli import kb_cmd, models_cmd
+from api.cli import history_cmd, kb_cmd, models_cmd
 from api.cli.admin_cmd import demo, keys
 from api.cli.analyze_cmd import analyze
 from api.cli.embed_cmd import embed
@@ -27,6 +27,7 @@ app = typer.Typer(
 )
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(kb_cmd.app, name="kb")
+app.add_typer(history_cmd.app, name="history")
 app.add_typer(keys, name="keys")
 app.command()(demo)
 app.command()(embed)

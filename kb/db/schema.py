@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
@@ -193,3 +194,91 @@ class Feedback(Base):
     edit_distance: Mapped[float | None]
     """Normalised Levenshtein distance from the suggested text: 0 = sent as is, 1 = rewritten."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every dialect: PostgreSQL keeps ``timestamptz``; SQLite, which has no
+    time zones, stores naive UTC and gets UTC attached again when read. Naive values are refused, so a
+    local time can never be stored as if it were UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(
+                f"expected an aware datetime (with a time zone), found naive {value.isoformat()}"
+            )
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def aware_utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class HistoryImport(Base):
+    """One run of ``replykit history import``: which file, how it went, what was redacted (counts only)
+    and the first problems with their locations. Never any ticket text."""
+
+    __tablename__ = "history_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    file_name: Mapped[str] = mapped_column(String(500))
+    """The file's name without its folder: paths can name people (``/home/maria/...``)."""
+    source: Mapped[str] = mapped_column(String(32))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=aware_utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    """running | done | failed."""
+    error: Mapped[str | None] = mapped_column(String(200))
+    """The class name of the exception that stopped a failed import (never its message: it may quote text)."""
+    counts: Mapped[dict[str, Any]]
+    """read, inserted, updated, problems."""
+    redaction: Mapped[dict[str, Any]]
+    """Spans replaced per type (``RedactionReport.as_dict``)."""
+    problems: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    """The first problems as ``{"location", "message"}``; ``counts["problems"]`` has how many there were."""
+
+
+class HistoryTicketRow(Base):
+    """An imported ticket, redacted: every text has its personal data replaced by placeholders, and the
+    customer's and the agents' names and addresses are not stored at all."""
+
+    __tablename__ = "history_tickets"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "source", "external_id"),
+        Index("ix_history_tickets_tenant_id_id", "tenant_id", "id"),
+        Index("ix_history_tickets_tenant_id_created_at", "tenant_id", "created_at"),
+        Index("ix_history_tickets_tenant_id_language", "tenant_id", "language"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    """The first public customer message: what the customer asked."""
+    language: Mapped[str] = mapped_column(String(16))
+    """ISO 639-1 code, or ``und`` when it could not be told."""
+    thread: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    """Every message in time order: ``{"author", "agent", "public", "created_at", "text"}``."""
+    tags: Mapped[list[str]]
+    fields: Mapped[dict[str, Any]]
+    """Custom fields as text (``intent``, ``type``, ...): where training labels come from."""
+    csat_score: Mapped[float | None]
+    csat_label: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=aware_utcnow)
+    import_id: Mapped[int] = mapped_column(ForeignKey("history_imports.id"), index=True)
