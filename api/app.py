@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from api.errors import install_error_handlers
 from api.metrics import Metrics
 from api.middleware import AccessLog, BodyLimit
-from api.routes import articles, canned, feedback, health, kb_search, suggest
+from api.routes import articles, canned, feedback, health, kb_search, models, suggest
 from api.routes import settings as settings_routes
 from api.runtime import EmbedderFactory, ModelRuntime
 from kb.store import Store
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, embedder_factory: EmbedderFacto
     app.state.engine = None
     app.state.metrics = Metrics()
     install_error_handlers(app)
-    for module in (health, suggest, feedback, articles, canned, kb_search, settings_routes):
+    for module in (health, suggest, feedback, articles, canned, kb_search, settings_routes, models):
         app.include_router(module.router)
     app.state.metrics.install(app, settings.metrics_token)
     # Outermost last: the request id exists before anything logs; the size limit runs before parsing.

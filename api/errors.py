@@ -24,8 +24,10 @@ from suggest.errors import (
     NotReadyError,
     ReplykitError,
 )
+from training.registry import GateRefused
 
 STATUS = {
+    GateRefused: 409,  # before InputError, its base: the request was fine, the candidate is not
     InputError: 422,
     NotFoundError: 404,
     ConflictError: 409,

@@ -1,8 +1,9 @@
 """The demo tenant's labelled tickets (kb/demo/tickets) and its intent model.
 
 ``make run`` calls ``ensure_demo_intent`` through ``replykit demo``: the model is trained once
-(about 40 s) and kept under the data directory like any tenant's model, and trained again when
-the shipped demo tickets or options change (an upgrade must not keep serving a stale model).
+(about 40 s) and kept under the data directory as a version in the demo tenant's model registry,
+like any tenant's model, and trained again when the shipped demo tickets or options change (an
+upgrade must not keep serving a stale model).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from suggest.models.manifest import read_manifest
 from suggest.protocols import Embedder
 from training.data import Example
 from training.intent import IntentTrainOptions, Progress, save_intent, train_intent
-from training.tenant_models import intent_dir
+from training.registry import ModelRegistry, registry_evaluator
 
 TICKETS = Path(__file__).resolve().parents[1] / "kb" / "demo" / "tickets"
 LANGUAGES = ("en", "nl", "el")
@@ -57,15 +58,32 @@ def demo_examples(split: str = "train", languages: tuple[str, ...] = LANGUAGES) 
 def ensure_demo_intent(
     data_dir: Path, embedder: Embedder, *, force: bool = False, progress: Progress | None = None
 ) -> dict[str, Any] | None:
-    """Train the demo intent model unless a valid-looking one is there; returns the new report."""
-    folder = intent_dir(data_dir, DEMO_TENANT)
+    """Train the demo intent model unless the active version is one for these tickets and this
+    embedder; the new model becomes a version and the active one. Returns the new report."""
+    registry = ModelRegistry(data_dir, DEMO_TENANT)
+    current = registry.current_folder()
     digest = _training_digest()
-    if not force and is_trained_for(folder, "intent", embedder) and _recorded_digest(folder) == digest:
+    if (
+        not force
+        and current is not None
+        and is_trained_for(current, "intent", embedder)
+        and _recorded_digest(current) == digest
+    ):
         return None
     options = DEMO_OPTIONS
     trained = train_intent(demo_examples("train"), embedder, options, progress)
     source = {"data": "kb/demo/tickets/*.train.jsonl", "languages": list(LANGUAGES), "sha256": digest}
-    save_intent(folder, trained, embedder, options, source)
+    staged = registry.stage()
+    try:
+        save_intent(staged.folder, trained, embedder, options, source)
+        version = registry.commit(staged).version
+    except BaseException:
+        registry.discard(staged)
+        raise
+    # The first version needs no gate. A retrain here follows a change of the shipped tickets,
+    # options or embedder: the old model is the stale one, and the demo keeps no held-out file to
+    # compare them on, so it is forced (and recorded so in history.jsonl).
+    registry.promote(version, evaluate=registry_evaluator(embedder), force=True, actor="demo")
     return trained.report
 
 

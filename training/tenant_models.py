@@ -1,7 +1,7 @@
 """Where a tenant's analysis models and escalation policy live, and loading its ``Pipeline``.
 
-``data_dir/tenants/<tenant>/models/intent`` holds the intent model in use (the retraining issue
-adds versions and promotion beside it); ``data_dir/tenants/<tenant>/escalation.yaml``, when
+``data_dir/tenants/<tenant>/models/intent`` holds the tenant's intent model versions and which
+one is active (training/registry.py); ``data_dir/tenants/<tenant>/escalation.yaml``, when
 present, is merged over the default escalation policy.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from kb.store.tenants import check_tenant_id
@@ -18,9 +19,10 @@ from suggest.analysis.heads import is_trained_for
 from suggest.analysis.intent import IntentModel
 from suggest.analysis.policy import load_policy
 from suggest.errors import ReplykitError
-from suggest.models.manifest import MANIFEST_NAME
 from suggest.pipeline import Pipeline
 from suggest.protocols import Embedder
+from training.registry import ModelRegistry
+from training.registry_files import intent_root
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -32,7 +34,9 @@ def tenant_dir(data_dir: Path, tenant: str) -> Path:
 
 
 def intent_dir(data_dir: Path, tenant: str) -> Path:
-    return tenant_dir(data_dir, tenant) / "models" / "intent"
+    """The tenant's model registry folder (versions/, CURRENT, history.jsonl), not a model folder:
+    ``ModelRegistry(data_dir, tenant).current_folder()`` is the active model's."""
+    return intent_root(data_dir, tenant)
 
 
 def policy_file(data_dir: Path, tenant: str) -> Path:
@@ -40,6 +44,14 @@ def policy_file(data_dir: Path, tenant: str) -> Path:
 
 
 EmotionFallback = Callable[[Embedder], EmotionModel]
+Stamp = tuple[str | None, int | None, int | None]
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
 
 
 def emotion_model_for(embedder: Embedder, fallback: EmotionFallback | None = None) -> EmotionModel:
@@ -69,12 +81,17 @@ def load_tenant_pipeline(
 ) -> Pipeline:
     """The tenant's pipeline; explicit ``model``/``policy`` paths win over the tenant's own files.
 
-    A tenant without a trained intent model still gets language, sentiment, emotions and
+    The tenant's own intent model is its registry's active version, and reports that version's
+    id (what ``versions`` in a suggestion names), also for a model adopted from the old layout.
+    A tenant without an active intent model still gets language, sentiment, emotions and
     keyword escalation; its intent says that no model is trained yet.
     """
-    folder = model or intent_dir(data_dir, tenant)
     own_policy = policy_file(data_dir, tenant)
-    intent = IntentModel.load(folder, embedder) if model is not None or folder.exists() else None
+    if model is not None:
+        intent: IntentModel | None = IntentModel.load(model, embedder)
+    else:
+        folder = ModelRegistry(data_dir, tenant).current_folder()
+        intent = None if folder is None else replace(IntentModel.load(folder, embedder), version=folder.name)
     return Pipeline(
         embedder,
         intent,
@@ -85,8 +102,12 @@ def load_tenant_pipeline(
 
 
 class TenantPipelines:
-    """Each tenant's pipeline, loaded on first use and loaded again when its intent model folder
-    changes (a retrain or a promotion), so a running server picks up new models by itself."""
+    """Each tenant's pipeline, loaded on first use and loaded again when its active intent model
+    (a promotion or a rollback) or its policy changes, so a running server picks them up by itself.
+
+    Requests in flight keep the pipeline they started with; the next request gets the new one.
+    Versions never change once committed and CURRENT is replaced atomically, so a load never
+    sees half a model."""
 
     def __init__(
         self, data_dir: Path, embedder: Embedder, emotion_fallback: EmotionFallback | None = None
@@ -94,40 +115,50 @@ class TenantPipelines:
         self.data_dir = data_dir
         self.embedder = embedder
         self.emotion_fallback = emotion_fallback
-        self._loaded: dict[str, tuple[tuple[int | None, ...], Pipeline]] = {}
+        self._loaded: dict[str, tuple[Stamp, Pipeline]] = {}
+        self._failed: dict[str, Stamp] = {}
         self._lock = threading.Lock()
 
-    def _stamp(self, tenant: str) -> tuple[int | None, ...]:
-        """When the tenant's intent manifest and escalation policy last changed (None: absent)."""
-        files = (intent_dir(self.data_dir, tenant) / MANIFEST_NAME, policy_file(self.data_dir, tenant))
-        stamps: list[int | None] = []
-        for path in files:
-            try:
-                stamps.append(path.stat().st_mtime_ns)
-            except FileNotFoundError:
-                stamps.append(None)
-        return tuple(stamps)
+    def _stamp(self, tenant: str) -> Stamp:
+        """The active intent version (CURRENT's content: two swaps within one clock tick still
+        differ), and when a model in the old layout and the escalation policy last changed."""
+        registry = ModelRegistry(self.data_dir, tenant)
+        return (
+            registry.active_version(),
+            _mtime(registry.legacy_manifest),
+            _mtime(policy_file(self.data_dir, tenant)),
+        )
 
     def __call__(self, tenant: str) -> Pipeline:
         stamp = self._stamp(tenant)
         cached = self._loaded.get(tenant)
+        if cached is not None and (cached[0] == stamp or self._failed.get(tenant) == stamp):
+            return cached[1]
+        if cached is not None and not self._lock.acquire(blocking=False):
+            return cached[1]  # another request is loading models; this one need not wait for them
+        if cached is None:
+            self._lock.acquire()
+        try:
+            return self._reload(tenant, stamp)
+        finally:
+            self._lock.release()
+
+    def _reload(self, tenant: str, stamp: Stamp) -> Pipeline:
+        cached = self._loaded.get(tenant)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        with self._lock:
-            cached = self._loaded.get(tenant)
-            if cached is None or cached[0] != stamp:
-                try:
-                    pipeline = load_tenant_pipeline(
-                        self.data_dir, tenant, self.embedder, emotion_fallback=self.emotion_fallback
-                    )
-                except (ReplykitError, OSError) as err:
-                    if cached is None:
-                        raise
-                    # a model folder mid-swap or broken: keep answering with the one that worked
-                    log.warning(
-                        "tenant %s: new models not loaded (%s); serving the previous ones", tenant, err
-                    )
-                    return cached[1]
-                cached = (stamp, pipeline)
-                self._loaded[tenant] = cached
+        try:
+            pipeline = load_tenant_pipeline(
+                self.data_dir, tenant, self.embedder, emotion_fallback=self.emotion_fallback
+            )
+        except (ReplykitError, OSError) as err:
+            if cached is None:
+                raise
+            # a damaged version or a broken policy: keep answering with the one that worked, and
+            # do not try (and hash every file) again on each request until something changes
+            log.warning("tenant %s: new models not loaded (%s); serving the previous ones", tenant, err)
+            self._failed[tenant] = stamp
             return cached[1]
+        self._loaded[tenant] = (stamp, pipeline)
+        self._failed.pop(tenant, None)
+        return pipeline

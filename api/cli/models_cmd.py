@@ -1,7 +1,12 @@
-"""``replykit models ...``: build and check the model cache."""
+"""``replykit models ...``: build and check the embedding model cache (``prepare``, ``verify``),
+and manage each tenant's intent model versions (``list``, ``promote``, ``rollback``)."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,11 +16,16 @@ from rich.table import Table
 
 from api.cli.progress import err_console, steps
 from suggest.config import get_settings
-from suggest.errors import ModelCacheError
+from suggest.errors import ModelCacheError, ReplykitError
 from suggest.models.prepare import PreparedModel, cache_root, load_prepared, prepare_model
+from training.registry import DEFAULT_MARGIN, Evaluate, ModelRegistry, PromotionResult, registry_evaluator
 
-app = typer.Typer(help="Prepare and verify the embedding model.", no_args_is_help=True)
+app = typer.Typer(
+    help="Prepare and verify the embedding model; list, promote and roll back intent models.",
+    no_args_is_help=True,
+)
 console = Console()
+Tenant = Annotated[str, typer.Option("--tenant", "-t", help="Tenant id.")]
 
 
 def _summary(prepared: PreparedModel) -> Table:
@@ -66,3 +76,103 @@ def verify() -> None:
         raise typer.Exit(1) from None
     console.print(f"[green]✓[/green] {escape(str(cache_root(settings)))} matches its manifest.")
     console.print(_summary(prepared))
+
+
+@contextmanager
+def _exit_on_error() -> Iterator[None]:
+    """A refused gate or a bad version id is an answer, not a crash: one line, exit code 1."""
+    try:
+        yield
+    except ReplykitError as err:
+        err_console.print(f"[red]✗[/red] {escape(str(err))}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _registry(tenant: str) -> ModelRegistry:
+    return ModelRegistry(get_settings().data_dir, tenant)
+
+
+def _lazy_evaluator() -> Evaluate:
+    """The gate's evaluator, loading the embedding model only if the gate runs (the first
+    promotion of a tenant has nothing to compare with)."""
+
+    @functools.cache
+    def loaded() -> Evaluate:
+        from suggest.embed.loader import load_embedder
+
+        return registry_evaluator(load_embedder(get_settings()))
+
+    def evaluate(folder: Path, holdout: Path) -> float:
+        return loaded()(folder, holdout)
+
+    return evaluate
+
+
+def _figure(value: object, spec: str) -> str:
+    return format(value, spec) if isinstance(value, int | float) else "–"
+
+
+@app.command("list")
+def list_versions(tenant: Tenant) -> None:
+    """The tenant's intent model versions, newest first, and which one is active."""
+    with _exit_on_error():
+        versions = _registry(tenant).versions()
+    if not versions:
+        console.print(f"tenant '{escape(tenant)}' has no intent model versions yet.")
+        return
+    table = Table(
+        "version", "created", "examples", "accuracy", "macro-F1", "active", title=f"{tenant}: intent"
+    )
+    for info in versions:
+        table.add_row(
+            info.version,
+            info.created_at,
+            _figure(info.metrics.get("examples"), "d"),
+            _figure(info.metrics.get("accuracy"), ".1%"),
+            _figure(info.metrics.get("macro_f1"), ".4f"),
+            "✓" if info.active else "",
+        )
+    console.print(table)
+
+
+def _gate_line(result: PromotionResult) -> str:
+    if result.previous is None:
+        return "the first active version: no gate"
+    if result.candidate_f1 is None or result.current_f1 is None:
+        return "gate not measured (forced)"
+    verdict = "forced" if result.forced else "passed"
+    return (
+        f"gate {verdict}: macro-F1 {result.candidate_f1:.4f} vs {result.current_f1:.4f} − "
+        f"{result.margin:.4f} on {result.examples} held-out examples"
+    )
+
+
+@app.command()
+def promote(
+    version: Annotated[str, typer.Argument(help="The version to make active (see `models list`).")],
+    tenant: Tenant,
+    margin: Annotated[
+        float,
+        typer.Option(help="How much lower the macro-F1 may be than the active model's (0.01 = 1 point)."),
+    ] = DEFAULT_MARGIN,
+    force: Annotated[bool, typer.Option("--force", help="Promote even if the gate refuses.")] = False,
+) -> None:
+    """Make a version active if it is not worse than the active one on its held-out examples.
+    A running server switches to it on its next request."""
+    with _exit_on_error():
+        result = _registry(tenant).promote(
+            version, evaluate=_lazy_evaluator(), margin=margin, force=force, actor="cli"
+        )
+    was = f" (was {result.previous})" if result.previous else ""
+    console.print(f"[green]✓[/green] {result.version} is active for tenant '{escape(tenant)}'{was}")
+    console.print(f"  {escape(_gate_line(result))}", highlight=False)
+
+
+@app.command()
+def rollback(tenant: Tenant) -> None:
+    """Make the version that was active before the current one active again (no gate)."""
+    with _exit_on_error():
+        result = _registry(tenant).rollback(actor="cli")
+    console.print(
+        f"[green]✓[/green] tenant '{escape(tenant)}' rolled back to {result.version} (was {result.previous})"
+    )

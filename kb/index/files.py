@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 import uuid
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from kb.index.vectors import FaissIndex, IndexKind
 from kb.store.items import IndexItem
+from suggest.durable import fsync_path, replace_text
 from suggest.errors import IndexCorruptError
 
 FORMAT = 1
@@ -49,14 +49,6 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_build(
     tenant_root: Path, index: FaissIndex, items: list[IndexItem], *, model: str, dim: int, digest: str
 ) -> Manifest:
@@ -84,9 +76,9 @@ def write_build(
         )
         (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), indent=1))
         for name in (VECTORS, ITEMS, MANIFEST):
-            _fsync(tmp / name)
+            fsync_path(tmp / name)
         tmp.rename(builds / build_id)
-        _fsync(builds)
+        fsync_path(builds)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -95,11 +87,7 @@ def write_build(
 
 def point_to(tenant_root: Path, build_id: str) -> None:
     """Make ``build_id`` current (atomic rename) and remove older builds and leftovers."""
-    tmp = tenant_root / f".CURRENT.{uuid.uuid4().hex}"
-    tmp.write_text(build_id)
-    _fsync(tmp)
-    os.replace(tmp, tenant_root / "CURRENT")
-    _fsync(tenant_root)
+    replace_text(tenant_root / "CURRENT", build_id)
     builds = tenant_root / "builds"
     keep = sorted((p for p in builds.iterdir() if not p.name.startswith(".")), reverse=True)[:KEEP_BUILDS]
     for path in builds.iterdir():

@@ -1,0 +1,307 @@
+"""Versioned intent models per tenant: runs are staged, committed as immutable versions, and made
+active by a gated promotion, with rollback and an audit trail.
+
+Under ``data_dir/tenants/<t>/models/intent/`` (docs/models-registry.md)::
+
+    versions/<id>/   a committed run: the model folder, holdout.jsonl, report/...; never changed
+    .staging/<id>/   a run being written; ``commit`` checks it and renames it into versions/
+    CURRENT          the active version's id, replaced atomically
+    history.jsonl    append-only: adopt, promote, force, rollback, the gate figures, who did it
+    .lock            serialises writers across processes
+
+Readers follow CURRENT to a committed version without taking the lock, so a promotion is one
+atomic rename for them: the old model or the new one, never part of either.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from suggest.durable import fsync_path, fsync_tree, replace_text
+from suggest.errors import ConflictError, InputError, ModelCacheError, NotFoundError
+from suggest.models.manifest import MANIFEST_NAME, read_manifest, verify_manifest
+from training.registry_files import (
+    CURRENT,
+    HISTORY,
+    LOCK,
+    STAGING,
+    VERSIONS,
+    Staged,
+    VersionInfo,
+    active_stack,
+    append_history,
+    check_version_id,
+    copy_verified,
+    gate_f1,
+    intent_root,
+    make_id,
+    read_history,
+    seal,
+    seq_of,
+    version_info,
+)
+from training.registry_gate import (
+    DEFAULT_MARGIN,
+    NOT_MEASURED,
+    Evaluate,
+    GateRefused,
+    PromotionResult,
+    check_margin,
+    registry_evaluator,
+    run_gate,
+)
+
+log = logging.getLogger(__name__)
+LOCK_TIMEOUT_S = 60.0
+__all__ = [
+    "DEFAULT_MARGIN",
+    "Evaluate",
+    "GateRefused",
+    "ModelRegistry",
+    "PromotionResult",
+    "Staged",
+    "VersionInfo",
+    "registry_evaluator",
+]
+
+
+class ModelRegistry:
+    def __init__(self, data_dir: Path, tenant: str) -> None:
+        self.tenant = tenant
+        self.root = intent_root(data_dir, tenant)
+        self.versions_dir = self.root / VERSIONS
+        self._lock: FileLock | None = None  # made on first write: reading (every request) needs none
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def active_version(self) -> str | None:
+        """CURRENT as written, unchecked: cheap enough to read on every request."""
+        try:
+            return (self.root / CURRENT).read_text(encoding="utf-8").strip() or None
+        except FileNotFoundError:
+            return None
+
+    @property
+    def legacy_manifest(self) -> Path:
+        """Where a model written before versions existed keeps its manifest."""
+        return self.root / MANIFEST_NAME
+
+    def current_folder(self) -> Path | None:
+        """The active version's folder (what the loader reads); None when none is active."""
+        self._adopt_legacy()
+        version = self.active_version()
+        if version is None:
+            return None
+        folder = self.versions_dir / version
+        if seq_of(version) is None or not folder.is_dir():
+            raise ModelCacheError(
+                f"{self.root / CURRENT} names '{version}', which is not a version in {self.versions_dir}; "
+                f"make one active with `replykit models promote VERSION --tenant {self.tenant}`."
+            )
+        return folder
+
+    def current(self) -> VersionInfo | None:
+        folder = self.current_folder()
+        return None if folder is None else version_info(folder, True, gate_f1(self._history()))
+
+    def versions(self) -> list[VersionInfo]:
+        """Every committed version, newest first."""
+        self._adopt_legacy()
+        if not self.versions_dir.is_dir():
+            return []
+        active, figures = self.active_version(), gate_f1(self._history())
+        folders = [p for p in self.versions_dir.iterdir() if p.is_dir() and seq_of(p.name) is not None]
+        folders.sort(key=lambda p: seq_of(p.name) or 0, reverse=True)
+        return [version_info(p, p.name == active, figures) for p in folders]
+
+    # --- writing a run -------------------------------------------------------------------------
+
+    def stage(self) -> Staged:
+        """A new version id and an empty folder for the run; nothing reads it until ``commit``."""
+        self._adopt_legacy()
+        with self._locked():
+            version = make_id(self._next_seq(), datetime.now(UTC))
+            folder = self.root / STAGING / version
+            folder.mkdir(parents=True)
+        return Staged(version, folder)
+
+    def commit(self, staged: Staged) -> VersionInfo:
+        """Check the run (listed files match their sha256, extra files get sealed in, the model
+        loads), fsync it and rename it into versions/. It is not made active: see ``promote``.
+        On an error the staged folder stays; ``discard`` it."""
+        folder = self._staged_folder(staged)
+        if not folder.is_dir():
+            raise InputError(f"{folder} does not exist; stage() a new run and write the model into it.")
+        seal(folder, staged.version)
+        fsync_tree(folder)
+        with self._locked():
+            target = self.versions_dir / staged.version
+            if target.exists():
+                raise ConflictError(f"{target} exists already; stage() the run again for a new id.")
+            self.versions_dir.mkdir(exist_ok=True)
+            folder.rename(target)
+            fsync_path(self.versions_dir)
+        return version_info(target, False, {})
+
+    def discard(self, staged: Staged) -> None:
+        shutil.rmtree(self._staged_folder(staged), ignore_errors=True)
+
+    def _staged_folder(self, staged: Staged) -> Path:
+        folder = self.root / STAGING / check_version_id(staged.version)
+        if staged.folder.resolve() != folder.resolve():
+            raise InputError(f"{staged.folder} was not staged by this registry; expected {folder}.")
+        return folder
+
+    def _next_seq(self) -> int:
+        names = [p.name for d in (self.versions_dir, self.root / STAGING) if d.is_dir() for p in d.iterdir()]
+        return max((seq_of(name) or 0 for name in names), default=0) + 1
+
+    # --- which version is active ---------------------------------------------------------------
+
+    def promote(
+        self,
+        version: str,
+        *,
+        evaluate: Evaluate,
+        margin: float = DEFAULT_MARGIN,
+        force: bool = False,
+        actor: str = "cli",
+    ) -> PromotionResult:
+        """Make ``version`` active if its macro-F1 on its own held-out examples is at least the
+        active model's on the same examples minus ``margin``. The first version needs no gate;
+        ``force`` skips the verdict (the figures are still recorded when they can be measured)."""
+        check_version_id(version)
+        check_margin(margin)
+        self._adopt_legacy()
+        candidate = self.versions_dir / version
+        if not candidate.is_dir():
+            raise NotFoundError(
+                f"tenant '{self.tenant}' has no intent model version {version}; "
+                f"`replykit models list --tenant {self.tenant}` shows the versions."
+            )
+        try:
+            verify_manifest(candidate)
+        except ModelCacheError as err:
+            raise ConflictError(f"{version} cannot be promoted: {err} Retrain it.") from None
+        previous = self.active_version()
+        if previous == version:
+            raise InputError(f"{version} is already the active version of tenant '{self.tenant}'.")
+        figures = NOT_MEASURED  # the first active version: nothing to compare with
+        if previous is not None:
+            figures = run_gate(candidate, self.versions_dir / previous, evaluate, margin=margin, force=force)
+        forced = force and previous is not None
+        with self._locked():
+            now = self.active_version()
+            if now != previous:
+                raise ConflictError(
+                    f"the active version changed from {previous} to {now} while the gate ran; promote again."
+                )
+            entry = {"action": "force" if forced else "promote", "from": previous, "to": version}
+            self._activate(version, entry | asdict(figures) | {"margin": margin, "actor": actor})
+        return PromotionResult(
+            version, previous, figures.candidate_f1, figures.current_f1, margin, forced, figures.examples
+        )
+
+    def rollback(self, *, actor: str = "cli") -> PromotionResult:
+        """Back to the version that was active before the current one (no gate; recorded)."""
+        self._adopt_legacy()
+        with self._locked():
+            current = self.active_version()
+            if current is None:
+                raise InputError(f"tenant '{self.tenant}' has no active intent model; nothing to roll back.")
+            stack = active_stack(self._history(), current)
+            if len(stack) < 2:
+                raise InputError(
+                    f"{current} is the first version made active for tenant '{self.tenant}'; there is "
+                    "nothing to roll back to. Promote another version instead."
+                )
+            target = stack[-2]
+            try:
+                verify_manifest(self.versions_dir / target)
+            except ModelCacheError as err:
+                raise ConflictError(f"cannot roll back to {target}: {err}") from None
+            self._activate(target, {"action": "rollback", "from": current, "to": target, "actor": actor})
+        return PromotionResult(target, current, None, None, None, False, 0)
+
+    def _history(self) -> list[dict[str, Any]]:
+        return read_history(self.root / HISTORY)
+
+    def _activate(self, version: str, entry: dict[str, Any]) -> None:
+        """CURRENT first: a crash before the history line leaves CURRENT right, and the stack of
+        active versions treats a CURRENT the history does not explain as pushed."""
+        replace_text(self.root / CURRENT, version + "\n")
+        append_history(self.root / HISTORY, entry)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        if self._lock is None:  # reentrant within a thread, an flock across threads and processes
+            self._lock = FileLock(str(self.root / LOCK))
+        lock = self._lock
+        try:
+            lock.acquire(timeout=LOCK_TIMEOUT_S)
+        except Timeout:
+            raise ConflictError(
+                f"{self.root / LOCK} has been held for over {LOCK_TIMEOUT_S:.0f} s by another replykit "
+                "process; try again once it has finished."
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    # --- the layout before versions ------------------------------------------------------------
+
+    def _adopt_legacy(self) -> None:
+        """A model folder written straight into models/intent (before versions existed) becomes
+        a version and the active one; its files then leave the top folder. Safe to race."""
+        if not self.legacy_manifest.is_file():
+            return
+        with self._locked():
+            if not self.legacy_manifest.is_file():
+                return  # another process adopted it while we waited
+            manifest = read_manifest(self.root)
+            names = [MANIFEST_NAME, *manifest["files"]]  # manifest first out: the rest is no model
+            raw = self.legacy_manifest.read_bytes()
+            adopted = self.versions_dir.glob(f"*/{MANIFEST_NAME}")
+            if not any(path.read_bytes() == raw for path in adopted):
+                self._adopt(manifest, names)
+            for rel in names:
+                (self.root / rel).unlink(missing_ok=True)
+            for rel in names:
+                for parent in (self.root / rel).parents:
+                    if parent == self.root:
+                        break
+                    if parent.is_dir() and not any(parent.iterdir()):
+                        parent.rmdir()
+
+    def _adopt(self, manifest: dict[str, Any], names: list[str]) -> None:
+        try:
+            created = datetime.fromisoformat(str(manifest.get("created_at")))
+        except ValueError:
+            created = datetime.now(UTC)
+        version = make_id(self._next_seq(), created)
+        staging = self.root / STAGING / version
+        try:
+            copy_verified(self.root, names, staging)
+            self.versions_dir.mkdir(exist_ok=True)
+            staging.rename(self.versions_dir / version)
+            fsync_path(self.versions_dir)
+        except (OSError, ModelCacheError) as err:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise ModelCacheError(
+                f"the model in {self.root} (the layout before versions) cannot be adopted as a version: "
+                f"{err} Retrain it, or remove {self.legacy_manifest}."
+            ) from None
+        entry = {"action": "adopt", "from": self.active_version(), "to": version, "actor": "registry"}
+        self._activate(version, entry)
+        log.info("tenant %s: intent model adopted as version %s", self.tenant, version)

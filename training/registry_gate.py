@@ -1,0 +1,109 @@
+"""The promotion gate: a retrained intent model goes live only if it is not worse than the active
+one on the same held-out examples (the candidate's ``holdout.jsonl``), by more than a margin.
+
+Both models are scored by the caller's ``evaluate`` so tests can pass a fake; the CLI and the API
+pass ``registry_evaluator``, which computes macro-F1 the one way training/evaluation.py does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from suggest.errors import InputError, ReplykitError
+from suggest.protocols import Embedder
+from training.registry_files import HOLDOUT, holdout_examples
+
+log = logging.getLogger(__name__)
+DEFAULT_MARGIN = 0.01
+"""One macro-F1 point: a retrain may cost this much on the same held-out data and still go live."""
+TOLERANCE = 1e-9
+"""So that 0.80 passes "at least 0.81 − 0.01" despite floating-point rounding."""
+Evaluate = Callable[[Path, Path], float]
+"""``evaluate(model_folder, holdout_file) -> macro-F1`` in [0, 1]."""
+
+
+class GateRefused(InputError):  # noqa: N818 (the name the issue gives it)
+    """The candidate scores worse than the active model by more than the margin, or cannot be
+    compared with it; ``--force`` promotes it anyway (recorded as such)."""
+
+
+@dataclass(frozen=True)
+class GateFigures:
+    candidate_f1: float | None
+    current_f1: float | None
+    examples: int
+
+
+NOT_MEASURED = GateFigures(None, None, 0)
+
+
+@dataclass(frozen=True)
+class PromotionResult:
+    """What a promotion or rollback did; the gate figures are None where none were measured."""
+
+    version: str
+    previous: str | None
+    candidate_f1: float | None
+    current_f1: float | None
+    margin: float | None
+    forced: bool
+    examples: int
+
+
+def check_margin(margin: float) -> float:
+    if not 0.0 <= margin <= 1.0:
+        raise InputError(f"margin must be between 0 and 1 (0.01 = one macro-F1 point); got {margin}.")
+    return margin
+
+
+def run_gate(
+    candidate: Path, current: Path, evaluate: Evaluate, *, margin: float, force: bool
+) -> GateFigures:
+    """Score ``candidate`` and ``current`` on the candidate's held-out file; raise GateRefused when
+    the candidate falls short (unless ``force``: then the figures are only recorded, if they can
+    be measured at all)."""
+    holdout = candidate / HOLDOUT
+    if not holdout.is_file():
+        if force:
+            return NOT_MEASURED
+        raise GateRefused(
+            f"{candidate.name} has no {HOLDOUT}, so it cannot be compared with the active version "
+            f"{current.name}. Retrain it with held-out data, or promote it anyway with --force."
+        )
+    try:
+        examples = len(holdout_examples(holdout))
+        candidate_f1 = float(evaluate(candidate, holdout))
+        current_f1 = float(evaluate(current, holdout))
+    except ReplykitError as err:
+        if force:
+            log.warning("gate figures for %s not measured: %s", candidate.name, err)
+            return NOT_MEASURED
+        raise GateRefused(
+            f"{candidate.name} could not be compared with the active version {current.name} ({err}). "
+            "Promote it anyway with --force."
+        ) from None
+    if not force and candidate_f1 + TOLERANCE < current_f1 - margin:
+        raise GateRefused(
+            f"candidate {candidate.name} has macro-F1 {candidate_f1:.4f} vs the active {current.name} "
+            f"{current_f1:.4f} − margin {margin:.4f} on {examples} held-out examples; it needs at least "
+            f"{current_f1 - margin:.4f}. Promote it anyway with --force (recorded in the history), "
+            "or allow a larger --margin."
+        )
+    return GateFigures(candidate_f1, current_f1, examples)
+
+
+def registry_evaluator(embedder: Embedder) -> Evaluate:
+    """macro-F1 of the intent model in a folder on a held-out file, as training/evaluation.py
+    computes it for every training run."""
+
+    def evaluate(folder: Path, holdout: Path) -> float:
+        from suggest.analysis.intent import IntentModel
+        from training.evaluation import evaluate_examples
+
+        model = IntentModel.load(folder, embedder)
+        return evaluate_examples(model, embedder, holdout_examples(holdout)).macro_f1
+
+    return evaluate
