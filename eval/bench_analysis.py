@@ -99,7 +99,7 @@ def demo_intents(embedder: Embedder) -> tuple[dict[str, Any], IntentModel]:
         "test": intent_scores(trained.model, embedder, demo_tickets("test")),
     }
     for lexical in (True, False):
-        options = IntentTrainOptions(lexical=lexical)
+        options = IntentTrainOptions() if lexical else IntentTrainOptions(ngrams=())
         english = train_intent(demo_examples("train", ("en",)), embedder, options).model
         out[f"english_only_{'ngrams' if lexical else 'embedding_only'}"] = intent_scores(
             english, embedder, demo_tickets("test")

@@ -82,6 +82,13 @@ def fit_sigmoids(
 
 def fit_temperature(logits: np.ndarray, y: np.ndarray, *, multilabel: bool = False) -> float:
     """The temperature that minimises held-out negative log-likelihood."""
+    return calibrated_nll(logits, y, multilabel=multilabel)[0]
+
+
+def calibrated_nll(logits: np.ndarray, y: np.ndarray, *, multilabel: bool = False) -> tuple[float, float]:
+    """(temperature, held-out negative log-likelihood at that temperature). The likelihood is a
+    smoother guide than accuracy for choosing between settings: on a held-out split of 2,000
+    examples one more right answer moves accuracy by 0.05 points."""
 
     def nll(log_t: float) -> float:
         z = logits / np.exp(log_t)
@@ -92,7 +99,7 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray, *, multilabel: bool = Fal
         return float(-np.log(np.clip(p, 1e-12, None)).mean())
 
     found = minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded")
-    return round(float(np.exp(found.x)), 4)
+    return round(float(np.exp(found.x)), 4), float(found.fun)
 
 
 def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 15) -> float:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 from kb.store.tenants import check_tenant_id
@@ -91,7 +90,7 @@ def load_tenant_pipeline(
         intent: IntentModel | None = IntentModel.load(model, embedder)
     else:
         folder = ModelRegistry(data_dir, tenant).current_folder()
-        intent = None if folder is None else replace(IntentModel.load(folder, embedder), version=folder.name)
+        intent = None if folder is None else IntentModel.load(folder, embedder, version=folder.name)
     return Pipeline(
         embedder,
         intent,

@@ -126,7 +126,11 @@ def save_folder(
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
         save_file(
-            {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()},
+            # float16 stays float16 (large stored vectors); everything else is stored as float32
+            {
+                k: np.ascontiguousarray(v, dtype=np.float16 if v.dtype == np.float16 else np.float32)
+                for k, v in tensors.items()
+            },
             str(staging / WEIGHTS_FILE),
         )
         for name, text in (texts or {}).items():

@@ -19,6 +19,7 @@ import numpy as np
 
 from suggest.analysis.heads import LinearHead, centred, check_embedder, load_folder, softmax
 from suggest.analysis.lexical import LexicalFeatures
+from suggest.analysis.neighbours import Neighbours
 from suggest.analysis.types import IntentResult, LabelScore
 from suggest.errors import ModelFormatError
 from suggest.protocols import Embedder
@@ -31,21 +32,31 @@ Training files cannot use it as an intent: their out-of-scope spellings all read
 
 
 @dataclass(frozen=True)
+class NgramBlock:
+    """One kind of n-gram features and their weights in the head."""
+
+    features: LexicalFeatures
+    weight: np.ndarray  # (labels, n-gram columns)
+    by_column: np.ndarray = field(init=False, repr=False, compare=False)
+    """``weight`` transposed and contiguous: multiplying the sparse n-grams by a transposed view
+    made scipy copy all the weights on every call (1.3 ms a ticket)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_column", np.ascontiguousarray(self.weight.T))
+
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(self.features.transform(texts) @ self.by_column, dtype=np.float32)
+
+
+@dataclass(frozen=True)
 class IntentModel:
     head: LinearHead
     centroids: np.ndarray  # (labels, dim): unit mean of each intent's centred training vectors
     min_confidence: float
     min_similarity: float
     version: str
-    lexical: LexicalFeatures | None = None
-    lexical_weight: np.ndarray | None = None  # (labels, n-gram columns)
-    _lexical_by_column: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
-    """``lexical_weight`` transposed and contiguous: multiplying the sparse n-grams by a transposed
-    view made scipy copy all the weights on every call (1.3 ms a ticket)."""
-
-    def __post_init__(self) -> None:
-        if self.lexical_weight is not None:
-            object.__setattr__(self, "_lexical_by_column", np.ascontiguousarray(self.lexical_weight.T))
+    ngrams: tuple[NgramBlock, ...] = ()
+    neighbours: Neighbours | None = None
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -57,11 +68,19 @@ class IntentModel:
         """The intents a ticket can be given."""
         return tuple(label for label in self.labels if label != OUT_OF_SCOPE)
 
-    def logits(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
-        """Embedding logits plus, when the model has them, character n-gram logits."""
+    def linear_logits(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """The linear part: embedding logits plus each n-gram block's."""
         z = self.head.logits(vectors)
-        if self.lexical is not None and self._lexical_by_column is not None and len(texts):
-            z = z + np.asarray(self.lexical.transform(texts) @ self._lexical_by_column, dtype=np.float32)
+        if len(texts):
+            for block in self.ngrams:
+                z = z + block.logits(texts)
+        return z
+
+    def logits(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """Linear logits plus the weighted neighbour votes, before the temperature."""
+        z = self.linear_logits(vectors, texts)
+        if self.neighbours is not None and self.neighbours.weight:
+            z = z + self.neighbours.weight * self.neighbours.log_votes(centred(vectors, self.head.center))
         return z
 
     def probabilities(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
@@ -107,8 +126,11 @@ class IntentModel:
 
     def tensors(self) -> dict[str, np.ndarray]:
         tensors = {**self.head.tensors("intent"), "intent.centroids": self.centroids}
-        if self.lexical is not None and self.lexical_weight is not None:
-            tensors |= {**self.lexical.tensors("lexical"), "lexical.weight": self.lexical_weight}
+        for block in self.ngrams:
+            name = f"ngrams.{block.features.kind}"
+            tensors |= {**block.features.tensors(name), f"{name}.weight": block.weight}
+        if self.neighbours is not None:
+            tensors |= self.neighbours.tensors()
         return tensors
 
     def meta(self) -> dict[str, Any]:
@@ -118,38 +140,49 @@ class IntentModel:
             "min_confidence": self.min_confidence,
             "min_similarity": self.min_similarity,
             "version": self.version,
-            "lexical": {"unseen_idf": self.lexical.unseen_idf} if self.lexical else None,
+            "ngrams": [{"kind": b.features.kind, "unseen_idf": b.features.unseen_idf} for b in self.ngrams],
+            "neighbours": self.neighbours.meta() if self.neighbours is not None else None,
         }
 
     @classmethod
-    def load(cls, folder: Path, embedder: Embedder) -> IntentModel:
-        """Load a trained intent folder, refusing damaged files or another embedding space."""
+    def load(cls, folder: Path, embedder: Embedder, version: str | None = None) -> IntentModel:
+        """Load a trained intent folder, refusing damaged files or another embedding space.
+        ``version`` overrides the recorded one (the registry names versions)."""
         tensors, meta = load_folder(folder, KIND)
         check_embedder(folder, meta, embedder)
         head = LinearHead.load("intent", tensors, meta.get("head", {}))
         centroids = tensors.get("intent.centroids")
         if centroids is None or centroids.shape != head.weight.shape:
             raise ModelFormatError(f"{folder}: intent centroids are missing or do not match the head.")
-        lexical, lexical_weight = None, None
-        if meta.get("lexical"):
-            try:
-                lexical = LexicalFeatures.load("lexical", tensors, float(meta["lexical"]["unseen_idf"]))
-                lexical_weight = tensors["lexical.weight"]
-            except (KeyError, TypeError, ValueError) as err:
-                raise ModelFormatError(f"{folder}: the n-gram features are incomplete ({err!r}).") from None
-            if lexical_weight.shape != (len(head.labels), len(lexical.columns)):
-                raise ModelFormatError(
-                    f"{folder}: n-gram weights {lexical_weight.shape} do not match the head."
-                )
         try:
+            ngrams = tuple(_load_block(tensors, spec, len(head.labels)) for spec in meta.get("ngrams") or ())
+            neighbours = (
+                Neighbours.load(tensors, meta["neighbours"], len(head.labels), head.weight.shape[1])
+                if meta.get("neighbours")
+                else None
+            )
             return cls(
                 head,
                 centroids,
                 float(meta["min_confidence"]),
                 float(meta["min_similarity"]),
-                str(meta["version"]),
-                lexical,
-                lexical_weight,
+                version or str(meta["version"]),
+                ngrams,
+                neighbours,
             )
+        except ModelFormatError as err:
+            raise ModelFormatError(f"{folder}: {err}") from None
         except (KeyError, TypeError, ValueError) as err:
-            raise ModelFormatError(f"{folder}: manifest lacks a valid {err} for the intent model.") from None
+            raise ModelFormatError(
+                f"{folder}: the manifest lacks a valid {err} for the intent model; retrain it."
+            ) from None
+
+
+def _load_block(tensors: dict[str, np.ndarray], spec: dict[str, Any], n_labels: int) -> NgramBlock:
+    kind = str(spec["kind"])
+    name = f"ngrams.{kind}"
+    features = LexicalFeatures.load(name, tensors, float(spec["unseen_idf"]), kind)
+    weight = tensors[f"{name}.weight"]
+    if weight.shape != (n_labels, len(features.columns)):
+        raise ModelFormatError(f"{kind} n-gram weights {weight.shape} do not match the head.")
+    return NgramBlock(features, weight)

@@ -18,7 +18,7 @@ from suggest.analysis.types import Ticket
 from suggest.pipeline import Pipeline
 from suggest.protocols import Embedder
 from training.demo import PLAIN_INTENTS, demo_tickets, ensure_demo_intent, ticket_text
-from training.tenant_models import intent_dir
+from training.registry import ModelRegistry
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,9 @@ def pipeline(embedder: Embedder, demo_data: tuple[Path, dict[str, Any]]) -> Pipe
     data_dir, report = demo_data
     assert report["intents"] == 28
     assert ensure_demo_intent(data_dir, embedder) is None  # a second call keeps the trained model
-    intent = IntentModel.load(intent_dir(data_dir, "demo"), embedder)
+    folder = ModelRegistry(data_dir, "demo").current_folder()
+    assert folder is not None
+    intent = IntentModel.load(folder, embedder)
     return Pipeline(embedder, intent, EmotionModel.load(DEFAULT_FOLDER, embedder), default_policy())
 
 

@@ -67,7 +67,27 @@ def test_labels_are_sorted_and_thresholds_are_set(trained: TrainedIntent) -> Non
     assert model.intents == ("delivery", "invoice", "password", "refund")
     assert 0.0 <= model.min_confidence <= 1.0
     assert -1.0 < model.min_similarity <= 1.0  # never switched off
-    assert model.lexical is not None and model.lexical_weight is not None
+    assert [block.features.kind for block in model.ngrams] == ["chars", "words"]
+    assert all(block.weight.shape == (5, len(block.features.columns)) for block in model.ngrams)
+    assert model.neighbours is not None and model.neighbours.weight in SMALL_OPTIONS.neighbour_weights
+
+
+def test_c_and_neighbour_weight_are_chosen_by_held_out_log_loss(trained: TrainedIntent) -> None:
+    grid = trained.report["grid"]
+    assert set(grid) == {f"C=10 votes={w:g}" for w in SMALL_OPTIONS.neighbour_weights}
+    chosen = f"C=10 votes={trained.report['neighbour_weight']:g}"
+    assert grid[chosen]["log_loss"] == min(cell["log_loss"] for cell in grid.values())
+
+
+def test_without_ngrams_or_neighbours_the_head_is_the_embedding_alone() -> None:
+    from training.intent import IntentTrainOptions
+
+    options = IntentTrainOptions(c_grid=(10.0,), folds=3, ngrams=(), neighbour_weights=(0.0,))
+    model = train_intent(labelled_examples(), fake_embedder(), options).model
+    assert model.ngrams == () and model.neighbours is None
+    texts = list(NEW_TEXTS)
+    x = embed(texts)
+    np.testing.assert_allclose(model.logits(x, texts), model.head.logits(x), rtol=1e-6)
     assert model.version != "unversioned"
 
 
@@ -209,6 +229,12 @@ def test_save_then_load_gives_identical_probabilities(trained: TrainedIntent, sa
     assert loaded.min_confidence == trained.model.min_confidence
     assert loaded.min_similarity == trained.model.min_similarity
     assert loaded.version == trained.model.version
+    assert loaded.neighbours is not None and trained.model.neighbours is not None
+    assert loaded.neighbours.weight == trained.model.neighbours.weight
+
+
+def test_a_registry_version_overrides_the_recorded_one(saved: Path) -> None:
+    assert IntentModel.load(saved, fake_embedder(), version="v0007-x").version == "v0007-x"
 
 
 def test_a_model_for_another_embedder_is_refused(saved: Path) -> None:
