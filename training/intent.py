@@ -290,8 +290,11 @@ def train_intent(
     embedder: Embedder,
     options: IntentTrainOptions | None = None,
     progress: Progress | None = None,
+    *,
+    vectors: np.ndarray | None = None,
 ) -> TrainedIntent:
-    """Fit, calibrate and tune an intent model; the report holds the held-out figures."""
+    """Fit, calibrate and tune an intent model; the report holds the held-out figures.
+    ``vectors``: the examples' embeddings when the caller has them already."""
     options = options or IntentTrainOptions()
     started = time.perf_counter()
     counts = Counter(e.label for e in examples if e.label not in (None, OUT_OF_SCOPE))
@@ -306,7 +309,9 @@ def train_intent(
     index = {label: i for i, label in enumerate(labels)}
     y = np.array([index[e.label or OUT_OF_SCOPE] for e in examples])
     texts = [e.text for e in examples]
-    x = embed_all(embedder, texts, progress)
+    if vectors is not None and len(vectors) != len(texts):
+        raise InputError(f"expected one vector per example; found {len(vectors)} for {len(texts)}.")
+    x = embed_all(embedder, texts, progress) if vectors is None else vectors
     embedded_at = time.perf_counter()
 
     folds = _folds(y, len(labels), options)

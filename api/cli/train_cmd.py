@@ -11,12 +11,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.cli.bars import embedding_bar
+from api.cli.history_cmd import open_store
 from api.cli.kb_cmd import MAX_PROBLEMS_SHOWN
 from suggest.config import get_settings
 from suggest.embed.loader import load_embedder
 from suggest.errors import InputError
-from training.data import read_labelled
+from training.data import Example, read_labelled
+from training.history.ingest import labelled_examples
 from training.intent import IntentTrainOptions, save_intent, train_intent
+from training.registry import ModelRegistry, registry_evaluator
+from training.run import REPORT_DIR, RunResult, TrainOptions, run_training
 
 console = Console()
 
@@ -48,38 +52,111 @@ def show_intent_report(report: dict[str, Any]) -> None:
 
 def train(
     *,
-    data: Annotated[Path, typer.Option("--data", help="Labelled tickets: .jsonl or .csv.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the model to (replaced whole).")],
+    tenant: Annotated[
+        str | None, typer.Option(help="Train a new model version for this tenant (see `models list`).")
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data", help="Labelled tickets (.jsonl or .csv); default: the tenant's imported history."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Instead of a tenant: a folder to write one model to.")
+    ] = None,
     text_col: Annotated[str, typer.Option(help="Column with the ticket text.")] = "text",
     label_col: Annotated[
-        str, typer.Option(help="Column with the intent; empty or 'out_of_scope' = none.")
+        str, typer.Option(help="Column (or imported field) with the intent; empty or 'out_of_scope' = none.")
     ] = "intent",
     seed: int = 0,
     holdout: Annotated[float, typer.Option(help="Share held out to calibrate and tune thresholds.")] = 0.2,
+    evaluation_share: Annotated[
+        float, typer.Option(help="Share held out for the run's report and the promotion gate (tenant runs).")
+    ] = 0.2,
+    promote: Annotated[
+        bool, typer.Option("--promote", help="Promote the new version if it passes the gate.")
+    ] = False,
 ) -> None:
-    """Train an intent model: a calibrated linear head with an out-of-scope threshold."""
-    labelled = read_labelled(data, text_col=text_col, label_col=label_col)
-    for problem in labelled.problems[:MAX_PROBLEMS_SHOWN]:
-        console.print(f"[yellow]skipped[/yellow] {escape(problem.location)}: {escape(problem.message)}")
-    if not labelled.examples:
-        raise InputError(f"{data} has no usable rows; nothing to train on.")
+    """Train an intent model: a calibrated linear head with an out-of-scope threshold.
+
+    With --tenant the model becomes a new version in the tenant's registry, with a held-out
+    report (report/report.md, confusion and calibration plots); with --promote it goes live if
+    its macro-F1 is within the margin of the active model's on the same held-out tickets."""
+    if (tenant is None) == (out is None):
+        raise InputError("give exactly one of --tenant (a new model version) or --out (a model folder).")
+    if out is not None and data is None:
+        raise InputError("--out needs --data: the labelled file to train on.")
     try:
-        options = IntentTrainOptions(seed=seed, holdout=holdout)
+        options = TrainOptions(
+            seed=seed,
+            evaluation_share=evaluation_share,
+            intent=IntentTrainOptions(seed=seed, holdout=holdout),
+        )
     except ValueError as err:
         raise InputError(f"invalid training options: {err}") from None
+    examples, source = _examples(tenant, data, text_col, label_col)
     embedder = load_embedder(get_settings())
+    if out is not None:
+        with embedding_bar() as progress:
+            trained = train_intent(examples, embedder, options.intent, progress)
+        save_intent(out, trained, embedder, options.intent, source)
+        show_intent_report(trained.report)
+        console.print(f"model written to {escape(str(out))}")
+        return
+    assert tenant is not None
+    registry = ModelRegistry(get_settings().data_dir, tenant)
     with embedding_bar() as progress:
-        trained = train_intent(labelled.examples, embedder, options, progress)
-    source = {
-        "file": data.name,
-        "sha256": labelled.sha256,
-        "text_col": text_col,
-        "label_col": label_col,
-        "skipped_rows": len(labelled.problems),
-    }
-    save_intent(out, trained, embedder, options, source)
-    show_intent_report(trained.report)
-    console.print(f"model written to {escape(str(out))}")
+        result = run_training(registry, examples, embedder, options, source, progress=progress)
+    show_intent_report(result.report)
+    _show_evaluation(result)
+    if promote:
+        promoted = registry.promote(
+            result.version.version, evaluate=registry_evaluator(embedder), actor="cli"
+        )
+        console.print(f"[green]✓[/green] {promoted.version} is active for tenant '{escape(tenant)}'")
+    else:
+        console.print(f"promote it with: replykit models promote {result.version.version} --tenant {tenant}")
+
+
+def _examples(
+    tenant: str | None, data: Path | None, text_col: str, label_col: str
+) -> tuple[list[Example], dict[str, Any]]:
+    """The labelled examples and a record of where they came from."""
+    if data is not None:
+        labelled = read_labelled(data, text_col=text_col, label_col=label_col)
+        for problem in labelled.problems[:MAX_PROBLEMS_SHOWN]:
+            console.print(f"[yellow]skipped[/yellow] {escape(problem.location)}: {escape(problem.message)}")
+        if not labelled.examples:
+            raise InputError(f"{data} has no usable rows; nothing to train on.")
+        source = {
+            "file": data.name,
+            "sha256": labelled.sha256,
+            "text_col": text_col,
+            "label_col": label_col,
+            "skipped_rows": len(labelled.problems),
+        }
+        return labelled.examples, source
+    assert tenant is not None
+    with open_store(tenant) as store, store.session() as session:
+        examples = labelled_examples(session, tenant, label_col)
+    if not examples:
+        raise InputError(
+            f"tenant '{tenant}' has no imported tickets with a '{label_col}' field. Import history with "
+            "`replykit history import ... --field intent=COLUMN`, or train from a file with --data."
+        )
+    return examples, {"history": tenant, "label_field": label_col}
+
+
+def _show_evaluation(result: RunResult) -> None:
+    e = result.evaluation
+    table = Table("evaluation figure", "value", title=f"{result.version.version}: held-out evaluation")
+    table.add_row("examples", str(e.examples))
+    table.add_row("accuracy (top label)", f"{e.accuracy:.1%}")
+    table.add_row("macro-F1 (abstention = out of scope)", f"{e.macro_f1:.4f}")
+    table.add_row("coverage", f"{e.coverage:.1%}")
+    table.add_row("ECE", f"{e.ece:.3f}")
+    table.add_row("report", str(result.version.folder / REPORT_DIR / "report.md"))
+    console.print(table)
 
 
 def train_emotion(

@@ -1,0 +1,134 @@
+"""One training run for a tenant: hold out an evaluation split, embed once, train, evaluate, and
+commit the result as a new registry version. Nothing goes live here: promotion is a separate,
+gated step (training/registry.py), because a run is only as good as its held-out figures."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from suggest.errors import InputError
+from suggest.protocols import Embedder
+from training.data import Example
+from training.evaluation import IntentEvaluation, evaluate_intent
+from training.intent import IntentTrainOptions, Progress, TrainedIntent, embed_all, save_intent, train_intent
+from training.registry import ModelRegistry, VersionInfo
+from training.registry_files import HOLDOUT
+from training.report import write_intent_report
+
+REPORT_DIR = "report"
+
+
+class TrainOptions(BaseModel):
+    """Everything a run takes, as one validated object; recorded in the version's manifest with
+    the data's hash, so a run can be repeated exactly."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: Literal["fast"] = Field(
+        default="fast", description="fast: a calibrated linear head on frozen embeddings."
+    )
+    evaluation_share: float = Field(
+        default=0.2, gt=0.0, lt=0.5, description="Share held out for the report and the promotion gate."
+    )
+    seed: int = 0
+    intent: IntentTrainOptions = Field(default_factory=IntentTrainOptions)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    version: VersionInfo
+    evaluation: IntentEvaluation
+    report: dict[str, Any]
+
+
+def examples_sha256(examples: Sequence[Example]) -> str:
+    """A hash of the examples themselves, for data that is not one file (imported history)."""
+    digest = hashlib.sha256()
+    for e in examples:
+        digest.update(json.dumps([e.text, e.label], ensure_ascii=False).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def split_for_evaluation(
+    examples: Sequence[Example], share: float, seed: int, min_train: int
+) -> tuple[list[Example], list[Example]]:
+    """A seeded split stratified by label (out of scope is a label too); every label keeps at
+    least ``min_train`` examples for training, so rare labels may have none held out."""
+    groups: dict[str | None, list[int]] = defaultdict(list)
+    for i, example in enumerate(examples):
+        groups[example.label].append(i)
+    rng = np.random.default_rng(seed)
+    held: set[int] = set()
+    for label in sorted(groups, key=lambda g: (g is None, g or "")):
+        rows = groups[label]
+        n = min(max(1, round(len(rows) * share)), len(rows) - min_train)
+        if n > 0:
+            held.update(int(i) for i in rng.choice(rows, n, replace=False))
+    train = [e for i, e in enumerate(examples) if i not in held]
+    return train, [e for i, e in enumerate(examples) if i in held]
+
+
+def run_training(
+    registry: ModelRegistry,
+    examples: Sequence[Example],
+    embedder: Embedder,
+    options: TrainOptions,
+    source: dict[str, Any],
+    *,
+    held_out: Sequence[Example] | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Train on the examples (less the evaluation split, unless ``held_out`` is given), evaluate,
+    and commit a version holding the model, ``holdout.jsonl`` and ``report/``."""
+    if held_out is None:
+        train, held = split_for_evaluation(
+            examples, options.evaluation_share, options.seed, options.intent.min_examples
+        )
+    else:
+        train, held = list(examples), list(held_out)
+    if not held:
+        raise InputError(
+            "no example could be held out for evaluation: every label has too few examples. "
+            "Add examples, or give a separate evaluation file."
+        )
+    x = embed_all(embedder, [e.text for e in [*train, *held]], progress)
+    trained = train_intent(train, embedder, options.intent, vectors=x[: len(train)])
+    evaluation = evaluate_intent(
+        trained.model, x[len(train) :], [e.text for e in held], [e.label for e in held]
+    )
+    staged = registry.stage()
+    try:
+        trained = TrainedIntent(replace(trained.model, version=staged.version), trained.report)
+        record = {
+            **source,
+            "examples_sha256": examples_sha256([*train, *held]),
+            "run": options.model_dump(mode="json"),
+            "evaluation_examples": len(held),
+        }
+        save_intent(staged.folder, trained, embedder, options.intent, record)
+        _write_holdout(staged.folder / HOLDOUT, held)
+        context = {"version": staged.version, "source": record, "training": trained.report["holdout"]}
+        write_intent_report(
+            staged.folder / REPORT_DIR, evaluation, title=f"Intent model {staged.version}", context=context
+        )
+        info = registry.commit(staged)
+    except BaseException:
+        registry.discard(staged)
+        raise
+    return RunResult(info, evaluation, trained.report)
+
+
+def _write_holdout(path: Path, examples: Sequence[Example]) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for e in examples:
+            f.write(json.dumps({"text": e.text, "label": e.label}, ensure_ascii=False) + "\n")
