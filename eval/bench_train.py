@@ -1,0 +1,143 @@
+"""Intent training figures for the retraining issue (issue 6), on the serving embedder.
+
+- BANKING77 (``--data-dir``; skipped when absent): the fast mode trained on train (10,003) and
+  scored on test (3,080): top-label accuracy, expected calibration error, and the wall time of
+  training including embedding.
+- BANKING77 10-shot: 10 training examples per intent, seeds 0-4, mean accuracy on test.
+- Cross-lingual: trained on the demo's English tickets only, top-label accuracy on the demo's
+  English, Dutch and Greek test tickets.
+
+    python -m eval.bench_train --data-dir ../shared/datasets
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.console import Console
+
+from eval.bench_analysis import intent_scores
+from eval.bench_embed import machine_facts
+from suggest.config import get_settings
+from suggest.embed.loader import load_embedder
+from suggest.protocols import Embedder
+from training.data import Example
+from training.demo import demo_examples, demo_tickets
+from training.intent import train_intent
+from training.linear import expected_calibration_error
+
+console = Console()
+TARGETS = {"banking77_accuracy": 0.935, "train_seconds": 180.0, "ten_shot_accuracy": 0.87, "ece": 0.05}
+LANGUAGE_GAP = 0.05
+SEEDS = range(5)
+
+
+def _rows(root: Path, split: str) -> list[dict[str, str]]:
+    with (root / f"{split}.csv").open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _score(embedder: Embedder, train: list[Example], test: list[dict[str, str]], x_test: np.ndarray) -> Any:
+    started = time.perf_counter()
+    trained = train_intent(train, embedder)
+    seconds = time.perf_counter() - started
+    texts = [r["text"] for r in test]
+    probs = trained.model.probabilities(x_test, texts)
+    gold = np.array([trained.model.labels.index(r["category"]) for r in test])
+    return (
+        trained,
+        seconds,
+        float((probs.argmax(axis=1) == gold).mean()),
+        expected_calibration_error(probs, gold),
+    )
+
+
+def banking77(embedder: Embedder, data_dir: Path) -> dict[str, Any] | None:
+    root = data_dir / "banking77" / "banking_data"
+    if not (root / "train.csv").is_file():
+        console.print(f"[yellow]BANKING77 not found under {root}; skipped.[/yellow]")
+        return None
+    train_rows, test = _rows(root, "train"), _rows(root, "test")
+    x_test = embedder.embed([r["text"] for r in test], "query")
+    console.print("BANKING77 full…")
+    trained, seconds, accuracy, ece = _score(
+        embedder, [Example(r["text"], r["category"]) for r in train_rows], test, x_test
+    )
+    full = {
+        "train_seconds_with_embedding": round(seconds, 1),
+        "report_seconds": trained.report["seconds"],
+        "c": trained.report["c"],
+        "neighbour_weight": trained.report["neighbour_weight"],
+        "test_accuracy": round(accuracy, 4),
+        "test_ece": ece,
+    }
+    shots = []
+    for seed in SEEDS:
+        console.print(f"BANKING77 10-shot, seed {seed}…")
+        rng = np.random.default_rng(seed)
+        by_label: dict[str, list[dict[str, str]]] = {}
+        for row in train_rows:
+            by_label.setdefault(row["category"], []).append(row)
+        picked = [
+            Example(rows[i]["text"], label)
+            for label, rows in sorted(by_label.items())
+            for i in rng.choice(len(rows), 10, replace=False)
+        ]
+        shots.append(round(_score(embedder, picked, test, x_test)[2], 4))
+    return {"full": full, "ten_shot": {"accuracies": shots, "mean": round(statistics.mean(shots), 4)}}
+
+
+def cross_lingual(embedder: Embedder) -> dict[str, Any]:
+    console.print("Cross-lingual (demo, English-only training)…")
+    model = train_intent(demo_examples("train", ("en",)), embedder).model
+    scores = intent_scores(model, embedder, demo_tickets("test"))
+    top1 = {language: scores[language]["top1_accuracy"] for language in ("en", "nl", "el")}
+    gap = max(top1["en"] - top1["nl"], top1["en"] - top1["el"])
+    return {"top1_accuracy": top1, "gap": round(gap, 4)}
+
+
+def main(
+    data_dir: Annotated[Path, typer.Option(help="Public datasets (BANKING77).")] = Path("../shared/datasets"),
+    out: Annotated[Path, typer.Option(help="JSON results file.")] = Path("bench-results/train.json"),
+) -> None:
+    """Measure the fast intent mode against issue 6's targets."""
+    embedder = load_embedder(get_settings())
+    results: dict[str, Any] = {
+        "banking77": banking77(embedder, data_dir),
+        "cross_lingual": cross_lingual(embedder),
+    }
+    verdict: dict[str, Any] = {}
+    if results["banking77"]:
+        full, shots = results["banking77"]["full"], results["banking77"]["ten_shot"]
+        checks = {
+            "banking77_accuracy": (
+                full["test_accuracy"],
+                full["test_accuracy"] >= TARGETS["banking77_accuracy"],
+            ),
+            "train_seconds": (
+                full["train_seconds_with_embedding"],
+                full["train_seconds_with_embedding"] <= TARGETS["train_seconds"],
+            ),
+            "ece": (full["test_ece"], full["test_ece"] <= TARGETS["ece"]),
+            "ten_shot_accuracy": (shots["mean"], shots["mean"] >= TARGETS["ten_shot_accuracy"]),
+        }
+        verdict = {k: {"value": v, "target": TARGETS[k], "passed": ok} for k, (v, ok) in checks.items()}
+    gap = results["cross_lingual"]["gap"]
+    verdict["language_gap"] = {"value": gap, "target": LANGUAGE_GAP, "passed": gap <= LANGUAGE_GAP}
+    results |= {"verdict": verdict, "machine": machine_facts(), "finished_at": datetime.now(UTC).isoformat()}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    console.print_json(json.dumps(verdict))
+    console.print(f"results written to {out}")
+
+
+if __name__ == "__main__":
+    typer.run(main)
