@@ -54,6 +54,10 @@ class Settings(BaseSettings):
         default=None, description="When set, /metrics needs 'Authorization: Bearer <token>'."
     )
     batch_max: int = Field(default=100, ge=1, le=10_000, description="Tickets per /v1/suggest/batch call.")
+    jobs_worker: Literal["thread", "off"] = Field(
+        default="thread",
+        description="thread: the API runs training jobs in a background thread; off: run `replykit worker`.",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,14 +14,24 @@ from rich.table import Table
 from api.cli.bars import embedding_bar
 from api.cli.history_cmd import open_store
 from api.cli.kb_cmd import MAX_PROBLEMS_SHOWN
+from api.cli.progress import err_console
+from kb.store.jobs import create_job
 from suggest.config import get_settings
 from suggest.embed.loader import load_embedder
-from suggest.errors import InputError
+from suggest.errors import ConflictError, InputError
 from training.data import Example, read_labelled
-from training.history.ingest import labelled_examples
 from training.intent import IntentTrainOptions, save_intent, train_intent
-from training.registry import ModelRegistry, registry_evaluator
-from training.run import REPORT_DIR, RunResult, TrainOptions, run_training
+from training.jobs import (
+    Hooks,
+    JobCancelled,
+    JobContext,
+    TenantRun,
+    execute_job,
+    has_labelled_history,
+    no_history_message,
+    train_tenant,
+)
+from training.run import REPORT_DIR, RunResult, TrainOptions
 
 console = Console()
 
@@ -94,9 +105,10 @@ def train(
         )
     except ValueError as err:
         raise InputError(f"invalid training options: {err}") from None
-    examples, source = _examples(tenant, data, text_col, label_col)
-    embedder = load_embedder(get_settings())
     if out is not None:
+        assert data is not None
+        examples, source = _file_examples(data, text_col, label_col)
+        embedder = load_embedder(get_settings())
         with embedding_bar() as progress:
             trained = train_intent(examples, embedder, options.intent, progress)
         save_intent(out, trained, embedder, options.intent, source)
@@ -104,47 +116,94 @@ def train(
         console.print(f"model written to {escape(str(out))}")
         return
     assert tenant is not None
-    registry = ModelRegistry(get_settings().data_dir, tenant)
-    with embedding_bar() as progress:
-        result = run_training(registry, examples, embedder, options, source, progress=progress)
-    show_intent_report(result.report)
-    _show_evaluation(result)
-    if promote:
-        promoted = registry.promote(
-            result.version.version, evaluate=registry_evaluator(embedder), actor="cli"
-        )
-        console.print(f"[green]✓[/green] {promoted.version} is active for tenant '{escape(tenant)}'")
-    else:
-        console.print(f"promote it with: replykit models promote {result.version.version} --tenant {tenant}")
-
-
-def _examples(
-    tenant: str | None, data: Path | None, text_col: str, label_col: str
-) -> tuple[list[Example], dict[str, Any]]:
-    """The labelled examples and a record of where they came from."""
     if data is not None:
-        labelled = read_labelled(data, text_col=text_col, label_col=label_col)
-        for problem in labelled.problems[:MAX_PROBLEMS_SHOWN]:
-            console.print(f"[yellow]skipped[/yellow] {escape(problem.location)}: {escape(problem.message)}")
-        if not labelled.examples:
-            raise InputError(f"{data} has no usable rows; nothing to train on.")
-        source = {
-            "file": data.name,
-            "sha256": labelled.sha256,
-            "text_col": text_col,
-            "label_col": label_col,
-            "skipped_rows": len(labelled.problems),
-        }
-        return labelled.examples, source
-    assert tenant is not None
-    with open_store(tenant) as store, store.session() as session:
-        examples = labelled_examples(session, tenant, label_col)
-    if not examples:
-        raise InputError(
-            f"tenant '{tenant}' has no imported tickets with a '{label_col}' field. Import history with "
-            "`replykit history import ... --field intent=COLUMN`, or train from a file with --data."
-        )
-    return examples, {"history": tenant, "label_field": label_col}
+        examples, source = _file_examples(data, text_col, label_col)
+        embedder = load_embedder(get_settings())
+        with embedding_bar() as progress:
+            run = train_tenant(
+                get_settings().data_dir,
+                tenant,
+                embedder,
+                options,
+                lambda: (examples, source),
+                promote=promote,
+                hooks=BarHooks(progress),
+            )
+    else:
+        run = _train_as_job(tenant, label_col, options, promote)
+    show_intent_report(run.run.report)
+    _show_evaluation(run.run)
+    if run.refused is not None:
+        raise run.refused
+    if run.promotion is not None:
+        console.print(f"[green]✓[/green] {run.promotion.version} is active for tenant '{escape(tenant)}'")
+    else:
+        console.print(f"promote it with: replykit models promote {run.run.version.version} --tenant {tenant}")
+
+
+class BarHooks(Hooks):
+    """The shared training path, drawn as a progress bar with a line per stage."""
+
+    def __init__(self, progress: Callable[[int, int], None]) -> None:
+        self._progress = progress
+
+    def stage(self, name: str, message: str) -> None:
+        err_console.print(f"[dim]{escape(message)}[/dim]", highlight=False)
+
+    def embedded(self, done: int, total: int) -> None:
+        self._progress(done, total)
+
+
+def _train_as_job(tenant: str, label_field: str, options: TrainOptions, promote: bool) -> TenantRun:
+    """A run on the tenant's imported history, in the foreground but recorded as a training job
+    (``replykit jobs list`` shows it, and ``jobs cancel`` or the API can stop it), through the same
+    code the background worker runs."""
+    settings = get_settings()
+    with open_store(tenant) as store:
+        with store.session() as session:
+            if not has_labelled_history(session, tenant, label_field):
+                raise InputError(
+                    no_history_message(tenant, label_field) + " Or train from a file with --data."
+                )
+        embedder = load_embedder(settings)
+        with store.session() as session:
+            job = create_job(
+                session,
+                tenant,
+                options=options.model_dump(mode="json"),
+                source={"history": tenant, "label_field": label_field},
+                promote=promote,
+                requested_by="cli",
+            )
+            job_id = job.id
+        err_console.print(f"[dim]training job {job_id}[/dim]", highlight=False)
+        context = JobContext(store, settings.data_dir, lambda: embedder)
+        try:
+            with embedding_bar() as progress:
+                run = execute_job(context, job_id, also=BarHooks(progress), reraise=True)
+        except JobCancelled:
+            err_console.print(f"training job {job_id} was cancelled; no version was kept")
+            raise typer.Exit(1) from None
+    if run is None:
+        raise ConflictError(f"training job {job_id} was cancelled before it started; nothing was trained.")
+    return run
+
+
+def _file_examples(data: Path, text_col: str, label_col: str) -> tuple[list[Example], dict[str, Any]]:
+    """The labelled examples in a file and a record of where they came from."""
+    labelled = read_labelled(data, text_col=text_col, label_col=label_col)
+    for problem in labelled.problems[:MAX_PROBLEMS_SHOWN]:
+        console.print(f"[yellow]skipped[/yellow] {escape(problem.location)}: {escape(problem.message)}")
+    if not labelled.examples:
+        raise InputError(f"{data} has no usable rows; nothing to train on.")
+    source = {
+        "file": data.name,
+        "sha256": labelled.sha256,
+        "text_col": text_col,
+        "label_col": label_col,
+        "skipped_rows": len(labelled.problems),
+    }
+    return labelled.examples, source
 
 
 def _show_evaluation(result: RunResult) -> None:

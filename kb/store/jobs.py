@@ -1,0 +1,266 @@
+"""Training jobs: the record of truth for every background run (the queue only carries ids).
+
+Every change of state is one conditional ``UPDATE ... WHERE status = ...`` whose row count says
+whether it happened, so two workers can never both claim a job, and a cancel never races a finish
+into an impossible state. Writes that read the row first (appending a log line) take the row's write
+lock with an UPDATE before they read, so SQLite's WAL snapshot is the newest one and no line is lost.
+
+Log lines and errors are written by replykit's own code and never quote ticket text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.orm import Session
+
+from kb.db.schema import TrainingJob
+from suggest.errors import ConflictError, InputError, NotFoundError
+
+J = TrainingJob
+STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+FINISHED = ("succeeded", "failed", "cancelled")
+MAX_LOG_LINES = 200
+MAX_MESSAGE = 300
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _line(message: str, at: datetime | None = None) -> dict[str, Any]:
+    return {"at": (at or now()).isoformat(timespec="seconds"), "message": message[:MAX_MESSAGE]}
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """What a running job's worker learns on each write: whether it still owns the job, and
+    whether someone asked to cancel it."""
+
+    owned: bool
+    cancel_requested: bool
+
+
+def create_job(
+    session: Session,
+    tenant_id: str,
+    *,
+    options: dict[str, Any],
+    source: dict[str, Any],
+    promote: bool,
+    requested_by: str,
+    kind: str = "intent",
+) -> TrainingJob:
+    job = J(
+        tenant_id=tenant_id,
+        kind=kind,
+        status="queued",
+        options=options,
+        source=source,
+        promote=promote,
+        progress=0.0,
+        stage="queued",
+        logs=[_line(f"queued by {requested_by}")],
+        cancel_requested=False,
+        attempts=0,
+        requested_by=requested_by[:200],
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_job(session: Session, tenant_id: str, job_id: int) -> TrainingJob:
+    """The job, or NotFoundError when it does not exist *or belongs to another tenant*."""
+    job = session.get(J, job_id, populate_existing=True)
+    if job is None or job.tenant_id != tenant_id:
+        raise NotFoundError(
+            f"no training job {job_id} for tenant {tenant_id!r}; "
+            f"`replykit jobs list --tenant {tenant_id}` lists them"
+        )
+    return job
+
+
+def find_job(session: Session, job_id: int) -> TrainingJob | None:
+    """Any tenant's job, for the worker: the queue hands it an id, not a tenant."""
+    return session.get(J, job_id, populate_existing=True)
+
+
+def list_jobs(
+    session: Session, tenant_id: str, *, status: str | None = None, offset: int = 0, limit: int = 50
+) -> tuple[list[TrainingJob], int]:
+    """A page of the tenant's jobs, newest first, and how many there are in all."""
+    where: list[ColumnElement[bool]] = [J.tenant_id == tenant_id]
+    if status is not None:
+        if status not in STATUSES:
+            raise InputError(f"status must be one of {', '.join(STATUSES)}; got {status!r}")
+        where.append(J.status == status)
+    total = session.scalar(select(func.count()).select_from(J).where(*where)) or 0
+    rows = session.scalars(select(J).where(*where).order_by(J.id.desc()).offset(offset).limit(limit))
+    return list(rows), total
+
+
+def _changed(session: Session, job_id: int, where: Sequence[ColumnElement[bool]], **values: Any) -> bool:
+    result = session.execute(update(J).where(J.id == job_id, *where).values(**values))
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _append(session: Session, job_id: int, messages: Sequence[str]) -> None:
+    """Append log lines, keeping the last MAX_LOG_LINES. Call only after an UPDATE of the row in the
+    same transaction (it holds the row's write lock, so the read below is the newest one)."""
+    if not messages:
+        return
+    logs = session.scalar(select(J.logs).where(J.id == job_id)) or []
+    at = now()
+    logs = [*logs, *(_line(m, at) for m in messages)][-MAX_LOG_LINES:]
+    session.execute(update(J).where(J.id == job_id).values(logs=logs))
+
+
+def claim_job(session: Session, job_id: int, worker: str) -> bool:
+    """queued → running for ``worker``; False when another worker has it or it was cancelled."""
+    at = now()
+    claimed = _changed(
+        session,
+        job_id,
+        [J.status == "queued", J.cancel_requested.is_(False)],
+        status="running",
+        attempts=J.attempts + 1,
+        started_at=at,
+        heartbeat_at=at,
+        worker=worker,
+        stage="starting",
+        progress=0.0,
+    )
+    if claimed:
+        attempt = session.scalar(select(J.attempts).where(J.id == job_id))
+        _append(session, job_id, [f"started (attempt {attempt})"])
+    return claimed
+
+
+def report(
+    session: Session,
+    job_id: int,
+    worker: str,
+    *,
+    progress: float | None = None,
+    stage: str | None = None,
+    messages: Sequence[str] = (),
+) -> Heartbeat:
+    """Progress, stage and log lines from the job's worker, with a heartbeat."""
+    values: dict[str, Any] = {"heartbeat_at": now()}
+    if progress is not None:
+        values["progress"] = min(max(progress, 0.0), 1.0)
+    if stage is not None:
+        values["stage"] = stage[:32]
+    if not _changed(session, job_id, [J.status == "running", J.worker == worker], **values):
+        return Heartbeat(owned=False, cancel_requested=False)
+    _append(session, job_id, messages)
+    cancel = session.scalar(select(J.cancel_requested).where(J.id == job_id))
+    return Heartbeat(owned=True, cancel_requested=bool(cancel))
+
+
+def finish_job(
+    session: Session,
+    job_id: int,
+    worker: str,
+    status: str,
+    *,
+    message: str,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> bool:
+    """running → succeeded, failed or cancelled; False when ``worker`` no longer owns the job."""
+    if status not in FINISHED:
+        raise InputError(f"a job finishes as one of {', '.join(FINISHED)}; got {status!r}")
+    values: dict[str, Any] = {"status": status, "stage": status, "finished_at": now(), "heartbeat_at": None}
+    values |= {"result": result, "error": None if error is None else error[:MAX_MESSAGE]}
+    if status == "succeeded":
+        values["progress"] = 1.0
+    if not _changed(session, job_id, [J.status == "running", J.worker == worker], **values):
+        return False
+    _append(session, job_id, [message])
+    return True
+
+
+def release_job(session: Session, job_id: int, worker: str, message: str) -> bool:
+    """running → queued, the attempt not counted: the worker was stopped on purpose (a shutdown),
+    the job itself did nothing wrong."""
+    released = _changed(
+        session,
+        job_id,
+        [J.status == "running", J.worker == worker],
+        status="queued",
+        stage="queued",
+        progress=0.0,
+        attempts=J.attempts - 1,
+        worker=None,
+        heartbeat_at=None,
+    )
+    if released:
+        _append(session, job_id, [message])
+    return released
+
+
+def request_cancel(session: Session, tenant_id: str, job_id: int, who: str) -> TrainingJob:
+    """A queued job is cancelled at once; a running one is asked to stop (its worker checks; asking
+    again changes nothing); a finished one is a ConflictError."""
+    mine = [J.tenant_id == tenant_id]
+    acted = _changed(
+        session,
+        job_id,
+        [*mine, J.status == "queued"],
+        status="cancelled",
+        stage="cancelled",
+        finished_at=now(),
+    )
+    if acted:
+        _append(session, job_id, [f"cancelled by {who} before it started"])
+    elif _changed(
+        session, job_id, [*mine, J.status == "running", J.cancel_requested.is_(False)], cancel_requested=True
+    ):
+        acted = True
+        _append(session, job_id, [f"cancel requested by {who}; the run stops at its next check"])
+    job = get_job(session, tenant_id, job_id)
+    if acted or job.status == "running":
+        return job
+    raise ConflictError(
+        f"training job {job_id} has already finished ({job.status}); only queued or running jobs "
+        "can be cancelled"
+    )
+
+
+def queued_ids(session: Session) -> list[int]:
+    """Every tenant's queued jobs, oldest first: what the queue should hold."""
+    return list(session.scalars(select(J.id).where(J.status == "queued").order_by(J.id)))
+
+
+def recover_jobs(
+    session: Session, is_dead: Callable[[TrainingJob], bool], *, max_attempts: int
+) -> dict[int, str]:
+    """Running jobs whose worker ``is_dead``: queued again while they have attempts left, else
+    failed. Returns ``{job id: "requeued" | "failed"}``."""
+    done: dict[int, str] = {}
+    for job in list(session.scalars(select(J).where(J.status == "running"))):
+        if not is_dead(job):
+            continue
+        same = [J.status == "running", J.worker == job.worker]
+        if job.attempts < max_attempts:
+            values: dict[str, Any] = {"status": "queued", "stage": "queued", "progress": 0.0}
+            message = (
+                f"the worker running attempt {job.attempts} stopped without finishing; queued again "
+                f"(at most {max_attempts} attempts)"
+            )
+            outcome = "requeued"
+        else:
+            values = {"status": "failed", "stage": "failed", "finished_at": now()}
+            values["error"] = f"WorkerLost: the worker stopped during each of {job.attempts} attempts"
+            message = f"the worker stopped during attempt {job.attempts} of {max_attempts}; failed"
+            outcome = "failed"
+        if _changed(session, job.id, same, worker=None, heartbeat_at=None, **values):
+            _append(session, job.id, [message])
+            done[job.id] = outcome
+    return done
