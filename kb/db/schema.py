@@ -282,3 +282,81 @@ class HistoryTicketRow(Base):
     created_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     imported_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=aware_utcnow)
     import_id: Mapped[int] = mapped_column(ForeignKey("history_imports.id"), index=True)
+
+
+class TrainingJob(Base):
+    """A training run asked for through the API or the CLI. This row is the record of truth: the queue
+    only carries its id, so a restart loses nothing. Logs and errors never quote ticket text."""
+
+    __tablename__ = "training_jobs"
+    __table_args__ = (
+        Index("ix_training_jobs_tenant_id_id", "tenant_id", "id"),
+        Index("ix_training_jobs_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16), default="intent")
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    """queued | running | succeeded | failed | cancelled."""
+    options: Mapped[dict[str, Any]]
+    """``TrainOptions.model_dump(mode="json")``."""
+    source: Mapped[dict[str, Any]]
+    """Where the examples come from, e.g. ``{"history": tenant, "label_field": "intent"}``."""
+    promote: Mapped[bool] = mapped_column(default=False)
+    progress: Mapped[float] = mapped_column(default=0.0)
+    stage: Mapped[str] = mapped_column(String(32), default="queued")
+    logs: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    """The last 200 lines as ``{"at", "message"}``."""
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Version, evaluation figures and the promotion's outcome once it succeeded."""
+    error: Mapped[str | None] = mapped_column(String(300))
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=aware_utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    requested_by: Mapped[str] = mapped_column(String(200))
+    """The API key's name, or ``cli``."""
+    worker: Mapped[str | None] = mapped_column(String(200))
+    """``host:pid:token`` of the worker running it: a restart tells a dead worker's job from a live one."""
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    """Refreshed while the job runs; a running job whose heartbeat is old has lost its worker."""
+
+
+class ReplyDraft(Base):
+    """A canned reply mined from the agents' history, waiting for an admin (training/mining). Nothing
+    here is ever suggested: only an accepted draft becomes a canned response, through the usual save."""
+
+    __tablename__ = "reply_drafts"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "fingerprint"),
+        Index("ix_reply_drafts_tenant_id_status", "tenant_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    intent: Mapped[str | None] = mapped_column(String(200))
+    """The tickets' label (``fields[label_field]``); None for unlabelled and out-of-scope tickets."""
+    language: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    """The template as mined (an edit made on accept goes to the canned response, not here)."""
+    variables: Mapped[list[str]]
+    markers: Mapped[list[str]]
+    """Visible markers (``[DATE]``, ``[EMAIL]``, ...) that must leave the body before it is accepted."""
+    usage_count: Mapped[int]
+    coverage: Mapped[float]
+    """Share of the (intent, language) group's first replies that this cluster holds."""
+    examples: Mapped[list[str]]
+    """Up to five tickets' external ids."""
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    """sha256 of intent, language and the normalised body: mining again updates, never duplicates."""
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    """pending | accepted | rejected."""
+    canned_id: Mapped[str | None] = mapped_column(String(200))
+    """The external id of the canned response made from it on accept."""
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=aware_utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=aware_utcnow, onupdate=aware_utcnow)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
