@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -46,7 +46,9 @@ class IntentTrainOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    c_grid: tuple[float, ...] = Field(default=(10.0, 100.0), min_length=1)
+    c_grid: tuple[Annotated[float, Field(gt=0.0, le=1e6)], ...] = Field(
+        default=(10.0, 100.0), min_length=1, max_length=8, description="Inverse regularisation strengths."
+    )
     holdout: float = Field(default=0.2, gt=0.0, lt=0.5, description="Share of examples held out.")
     seed: int = 0
     wrong_cost: float = Field(
@@ -56,15 +58,19 @@ class IntentTrainOptions(BaseModel):
     ngrams: tuple[Literal["chars", "words"], ...] = Field(
         default=("chars", "words"), description="N-gram feature blocks beside the embedding."
     )
-    neighbour_weights: tuple[float, ...] = Field(
+    neighbour_weights: tuple[Annotated[float, Field(ge=0.0, le=5.0)], ...] = Field(
         default=(0.0, 0.2, 0.35, 0.5),
         min_length=1,
+        max_length=10,
         description="Weights of the nearest examples' votes to choose from on held-out data (0: off).",
     )
     neighbours_k: int = Field(default=10, ge=1, le=100)
     neighbours_temperature: float = Field(default=0.05, gt=0.0, le=1.0)
     max_neighbours: int = Field(
-        default=20_000, ge=0, description="Training vectors kept for the votes, spread evenly over intents."
+        default=20_000,
+        ge=0,
+        le=200_000,
+        description="Training vectors kept for the votes, spread evenly over intents.",
     )
     folds: int = Field(default=5, ge=2, le=20, description="k for out-of-fold predictions on small sets.")
     kfold_below: int = Field(

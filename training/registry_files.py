@@ -186,7 +186,7 @@ def version_info(folder: Path, active: bool, gate_figures: dict[str, float]) -> 
     if folder.name in gate_figures:
         metrics.setdefault("macro_f1", gate_figures[folder.name])  # the gate's, on its own held-out data
     source = _dict(_dict(manifest.get("training")).get("source"))
-    sha = source.get("sha256")
+    sha = source.get("sha256") or source.get("examples_sha256")  # a file's hash, else the examples
     return VersionInfo(
         version=folder.name,
         folder=folder,

@@ -20,6 +20,7 @@ from suggest.protocols import Embedder
 from training.data import Example
 from training.evaluation import IntentEvaluation, evaluate_intent
 from training.intent import IntentTrainOptions, Progress, TrainedIntent, embed_all, save_intent, train_intent
+from training.redact import RedactionReport, Redactor
 from training.registry import ModelRegistry, VersionInfo
 from training.registry_files import HOLDOUT
 from training.report import write_intent_report
@@ -87,9 +88,17 @@ def run_training(
     *,
     held_out: Sequence[Example] | None = None,
     progress: Progress | None = None,
+    redactor: Redactor | None = None,
 ) -> RunResult:
     """Train on the examples (less the evaluation split, unless ``held_out`` is given), evaluate,
-    and commit a version holding the model, ``holdout.jsonl`` and ``report/``."""
+    and commit a version holding the model, ``holdout.jsonl`` and ``report/``.
+
+    Every text is redacted first (``redactor``, default rules when None): examples may come from
+    a file that never went through the history import, and the held-out ones are stored."""
+    redactor, redaction = redactor or Redactor(), RedactionReport()
+    examples = _redacted(examples, redactor, redaction)
+    if held_out is not None:
+        held_out = _redacted(held_out, redactor, redaction)
     if held_out is None:
         train, held = split_for_evaluation(
             examples, options.evaluation_share, options.seed, options.intent.min_examples
@@ -114,6 +123,7 @@ def run_training(
             "examples_sha256": examples_sha256([*train, *held]),
             "run": options.model_dump(mode="json"),
             "evaluation_examples": len(held),
+            "redaction": redaction.as_dict(),
         }
         save_intent(staged.folder, trained, embedder, options.intent, record)
         _write_holdout(staged.folder / HOLDOUT, held)
@@ -126,6 +136,15 @@ def run_training(
         registry.discard(staged)
         raise
     return RunResult(info, evaluation, trained.report)
+
+
+def _redacted(examples: Sequence[Example], redactor: Redactor, report: RedactionReport) -> list[Example]:
+    out = []
+    for e in examples:
+        redacted = redactor.redact(e.text)
+        report.add(redacted.counts)
+        out.append(replace(e, text=redacted.text))
+    return out
 
 
 def _write_holdout(path: Path, examples: Sequence[Example]) -> None:

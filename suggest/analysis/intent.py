@@ -155,7 +155,7 @@ class IntentModel:
         if centroids is None or centroids.shape != head.weight.shape:
             raise ModelFormatError(f"{folder}: intent centroids are missing or do not match the head.")
         try:
-            ngrams = tuple(_load_block(tensors, spec, len(head.labels)) for spec in meta.get("ngrams") or ())
+            ngrams = tuple(_load_block(tensors, spec, len(head.labels)) for spec in _ngram_specs(meta))
             neighbours = (
                 Neighbours.load(tensors, meta["neighbours"], len(head.labels), head.weight.shape[1])
                 if meta.get("neighbours")
@@ -178,9 +178,22 @@ class IntentModel:
             ) from None
 
 
+LEGACY_LEXICAL = "lexical"
+"""Where models trained before the n-gram blocks (one block of character n-grams) keep it."""
+
+
+def _ngram_specs(meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """The n-gram blocks a manifest declares; an older model's ``lexical`` entry is its one
+    character block, so models trained before word n-grams keep all their weights."""
+    if meta.get("ngrams") is not None:
+        return list(meta["ngrams"])
+    legacy = meta.get(LEGACY_LEXICAL)
+    return [{"kind": "chars", "unseen_idf": legacy["unseen_idf"], "name": LEGACY_LEXICAL}] if legacy else []
+
+
 def _load_block(tensors: dict[str, np.ndarray], spec: dict[str, Any], n_labels: int) -> NgramBlock:
     kind = str(spec["kind"])
-    name = f"ngrams.{kind}"
+    name = str(spec.get("name") or f"ngrams.{kind}")
     features = LexicalFeatures.load(name, tensors, float(spec["unseen_idf"]), kind)
     weight = tensors[f"{name}.weight"]
     if weight.shape != (n_labels, len(features.columns)):

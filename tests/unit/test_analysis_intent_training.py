@@ -237,6 +237,38 @@ def test_a_registry_version_overrides_the_recorded_one(saved: Path) -> None:
     assert IntentModel.load(saved, fake_embedder(), version="v0007-x").version == "v0007-x"
 
 
+def test_a_model_saved_before_the_ngram_blocks_keeps_its_character_ngrams(tmp_path: Path) -> None:
+    """Older manifests name one character block ``lexical``; loading must not drop its weights."""
+    from suggest.analysis.heads import embedder_meta, save_folder
+    from training.intent import IntentTrainOptions
+
+    options = IntentTrainOptions(c_grid=(10.0,), folds=3, ngrams=("chars",), neighbour_weights=(0.0,))
+    model = train_intent(labelled_examples(), fake_embedder(), options).model
+    [block] = model.ngrams
+    tensors = {k.replace("ngrams.chars.", "lexical."): v for k, v in model.tensors().items()}
+    meta = {k: v for k, v in model.meta().items() if k not in ("ngrams", "neighbours")}
+    meta |= {"lexical": {"unseen_idf": block.features.unseen_idf}, "embedder": embedder_meta(fake_embedder())}
+    save_folder(tmp_path / "old", tensors, meta)
+    loaded = IntentModel.load(tmp_path / "old", fake_embedder())
+    texts = list(NEW_TEXTS)
+    x = embed(texts)
+    assert [b.features.kind for b in loaded.ngrams] == ["chars"]
+    np.testing.assert_allclose(loaded.probabilities(x, texts), model.probabilities(x, texts), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"c_grid": (0.0,)}, {"c_grid": ()}, {"neighbour_weights": (-0.5,)}, {"max_neighbours": 10**7}],
+)
+def test_training_options_out_of_range_are_refused(options: dict[str, object]) -> None:
+    from pydantic import ValidationError
+
+    from training.intent import IntentTrainOptions
+
+    with pytest.raises(ValidationError):
+        IntentTrainOptions.model_validate(options)
+
+
 def test_a_model_for_another_embedder_is_refused(saved: Path) -> None:
     with pytest.raises(ModelFormatError, match="was trained on embeddings of hashing-fake-384"):
         IntentModel.load(saved, HashingEmbedder(dim=256))

@@ -57,11 +57,26 @@ def test_a_run_commits_an_inactive_version_with_its_holdout_and_report(tmp_path:
     assert source["run"]["evaluation_share"] == 0.25 and source["run"]["intent"]["c_grid"] == [10.0]
     assert source["examples_sha256"] != examples_sha256(examples[:-1])
     assert read_manifest(folder)["version"] == result.version.version
+    assert result.version.data_sha256 == source["examples_sha256"]  # no file hash: the examples' hash
     report = json.loads((folder / "report" / "report.json").read_text(encoding="utf-8"))
     assert report["evaluation"]["macro_f1"] == pytest.approx(result.evaluation.macro_f1, abs=1e-4)
     # the gate scores the version on its own held-out file the way the run did
     promoted = registry.promote(result.version.version, evaluate=registry_evaluator(fake_embedder()))
     assert promoted.version == registry.active_version()
+
+
+def test_examples_from_a_file_are_redacted_before_training_and_storage(tmp_path: Path) -> None:
+    registry = ModelRegistry(tmp_path, "acme")
+    examples = [
+        Example(f"{e.text} mail me at jan.jansen@example.nl or call +31 6 12345678", e.label)
+        for e in labelled_examples()
+    ]
+    result = run_training(registry, examples, fake_embedder(), OPTIONS, {})
+    stored = (result.version.folder / HOLDOUT).read_text(encoding="utf-8")
+    assert "jan.jansen@example.nl" not in stored and "12345678" not in stored
+    assert "[EMAIL]" in stored and "[PHONE]" in stored
+    redaction = read_manifest(result.version.folder)["training"]["source"]["redaction"]
+    assert redaction["email"] == redaction["phone"] == len(examples)
 
 
 def test_labels_too_rare_to_hold_out_are_one_clear_error(tmp_path: Path) -> None:
