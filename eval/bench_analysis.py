@@ -39,7 +39,7 @@ from suggest.models.manifest import read_manifest
 from suggest.pipeline import Pipeline
 from suggest.protocols import Embedder
 from training.data import Example
-from training.demo import PLAIN_INTENTS, demo_examples, demo_tickets, ticket_file, ticket_text
+from training.demo import DEMO_OPTIONS, PLAIN_INTENTS, demo_examples, demo_tickets, ticket_file, ticket_text
 from training.emotion import support_only_model
 from training.intent import IntentTrainOptions, train_intent
 from training.tenant_models import emotion_model_for
@@ -91,7 +91,7 @@ def intent_scores(model: IntentModel, embedder: Embedder, rows: list[dict[str, A
 
 def demo_intents(embedder: Embedder) -> tuple[dict[str, Any], IntentModel]:
     started = time.perf_counter()
-    trained = train_intent(demo_examples("train"), embedder)
+    trained = train_intent(demo_examples("train"), embedder, DEMO_OPTIONS)  # the model `make run` serves
     seconds = round(time.perf_counter() - started, 1)
     out = {
         "train_seconds": seconds,
