@@ -38,6 +38,7 @@ bench: model
 	$(BIN)/python -m eval.bench_embed --rounds 3
 	$(BIN)/python -m eval.bench_kb
 	$(BIN)/python -m eval.bench_analysis --data-dir ../shared/datasets
+	$(BIN)/python -m eval.bench_train --data-dir ../shared/datasets
 	$(BIN)/python -m eval.eval_suggest
 	$(BIN)/python -m eval.bench_http --concurrency 1 --concurrency 4
 
