@@ -45,3 +45,10 @@ def require(scope: str) -> Callable[[Request, Store], Principal]:
 
 Agent = Annotated[Principal, Depends(require("agent"))]
 Admin = Annotated[Principal, Depends(require("admin"))]
+
+
+def actor(who: Principal) -> str:
+    """How records name the caller (a job's ``requested_by``, a draft's ``reviewed_by``, the model
+    registry's history): ``api:key <id>``, beside the CLI's ``cli``. The id, not the key's name:
+    names need not be unique, ids are (``replykit keys list`` maps one to the other)."""
+    return f"api:key {who.key_id}"

@@ -15,7 +15,7 @@ from api.cli.bars import embedding_bar
 from api.cli.history_cmd import open_store
 from api.cli.kb_cmd import MAX_PROBLEMS_SHOWN
 from api.cli.progress import err_console
-from kb.store.jobs import create_job
+from kb.store.jobs import start_job
 from suggest.config import get_settings
 from suggest.embed.loader import load_embedder
 from suggest.errors import ConflictError, InputError
@@ -157,7 +157,8 @@ class BarHooks(Hooks):
 def _train_as_job(tenant: str, label_field: str, options: TrainOptions, promote: bool) -> TenantRun:
     """A run on the tenant's imported history, in the foreground but recorded as a training job
     (``replykit jobs list`` shows it, and ``jobs cancel`` or the API can stop it), through the same
-    code the background worker runs."""
+    code the background worker runs. The job is created running and owned by this process, never
+    queued: a worker (the API's recovery sweep) could otherwise claim it before this process does."""
     settings = get_settings()
     with open_store(tenant) as store:
         with store.session() as session:
@@ -166,10 +167,12 @@ def _train_as_job(tenant: str, label_field: str, options: TrainOptions, promote:
                     no_history_message(tenant, label_field) + " Or train from a file with --data."
                 )
         embedder = load_embedder(settings)
+        context = JobContext(store, settings.data_dir, lambda: embedder)
         with store.session() as session:
-            job = create_job(
+            job = start_job(
                 session,
                 tenant,
+                context.worker_id,
                 options=options.model_dump(mode="json"),
                 source={"history": tenant, "label_field": label_field},
                 promote=promote,
@@ -177,15 +180,18 @@ def _train_as_job(tenant: str, label_field: str, options: TrainOptions, promote:
             )
             job_id = job.id
         err_console.print(f"[dim]training job {job_id}[/dim]", highlight=False)
-        context = JobContext(store, settings.data_dir, lambda: embedder)
         try:
             with embedding_bar() as progress:
-                run = execute_job(context, job_id, also=BarHooks(progress), reraise=True)
+                run = execute_job(context, job_id, also=BarHooks(progress), reraise=True, claimed=True)
         except JobCancelled:
             err_console.print(f"training job {job_id} was cancelled; no version was kept")
             raise typer.Exit(1) from None
     if run is None:
-        raise ConflictError(f"training job {job_id} was cancelled before it started; nothing was trained.")
+        raise ConflictError(
+            f"training job {job_id} was taken over by another worker while it ran (this process stopped "
+            f"refreshing it for a minute), so this run's result was dropped; `replykit jobs show {job_id} "
+            f"--tenant {tenant}` shows what became of it."
+        )
     return run
 
 

@@ -14,13 +14,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import Admin
+from api.auth import Admin, actor
 from api.deps import LibraryDep, StoreDep
 from api.routes.kb_common import Limit, Offset, Page, Refresh
 from kb.db.schema import ReplyDraft
 from kb.records import Identifier, Language, Slug, Title
 from kb.store.drafts import DraftEdit, DraftStatus, accept_draft, get_draft, list_drafts, reject_draft
-from kb.store.tenants import Principal
 from kb.vocabulary import Category
 from training.mining import DEFAULT_THRESHOLD, MiningOptions, load_mining_rules, marker_notes, mine_drafts
 
@@ -112,10 +111,6 @@ def _out(row: ReplyDraft) -> DraftOut:
     )
 
 
-def _reviewer(who: Principal) -> str:
-    return f"api-key:{who.key_id}"
-
-
 @router.post("/mine")
 def mine(body: MineIn, request: Request, who: Admin, library: LibraryDep) -> MineOut:
     """Mine the tenant's imported history into pending drafts; run again to update the counts."""
@@ -167,7 +162,7 @@ def accept(
     """Publish the draft as an active canned response; 422 while markers such as [DATE] remain."""
     edit = DraftEdit(**(body or AcceptIn()).model_dump())
     with store.session() as session:
-        response = accept_draft(session, who.tenant_id, draft_id, edit, reviewer=_reviewer(who))
+        response = accept_draft(session, who.tenant_id, draft_id, edit, reviewer=actor(who))
         out = AcceptOut(
             draft=_out(get_draft(session, who.tenant_id, draft_id)), canned_response_id=response.id
         )
@@ -179,4 +174,4 @@ def accept(
 def reject(draft_id: int, who: Admin, store: StoreDep) -> DraftOut:
     """Mining again will not offer this reply again."""
     with store.session() as session:
-        return _out(reject_draft(session, who.tenant_id, draft_id, reviewer=_reviewer(who)))
+        return _out(reject_draft(session, who.tenant_id, draft_id, reviewer=actor(who)))

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import Admin
+from api.auth import Admin, actor
 from api.deps import Runtime
 from kb.store.tenants import Principal
 from suggest.errors import NotReadyError
@@ -94,7 +94,7 @@ def promote(
         evaluate=registry_evaluator(embedder),
         margin=options.margin,
         force=options.force,
-        actor=f"api:key {who.key_id}",
+        actor=actor(who),
     )
     return _result(result)
 
@@ -102,4 +102,4 @@ def promote(
 @router.post("/rollback")
 def rollback(request: Request, who: Admin) -> PromotionOut:
     """Back to the version active before the current one (no gate)."""
-    return _result(_registry(request, who).rollback(actor=f"api:key {who.key_id}"))
+    return _result(_registry(request, who).rollback(actor=actor(who)))

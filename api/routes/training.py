@@ -12,11 +12,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import Admin
+from api.auth import Admin, actor
 from api.deps import StoreDep
 from api.routes.kb_common import Limit, Offset, Page
 from api.runtime import ModelRuntime
-from kb.db.schema import ApiKey, TrainingJob
+from kb.db.schema import TrainingJob
 from kb.store import Store, jobs
 from kb.store.tenants import Principal
 from suggest.config import Settings
@@ -97,16 +97,9 @@ def _worker(request: Request) -> JobWorker:
     return worker
 
 
-def _key_name(store: Store, who: Principal) -> str:
-    with store.session() as session:
-        key = session.get(ApiKey, who.key_id)
-    return f"api key '{key.name}'" if key is not None else f"api key {who.key_id}"
-
-
 @router.post("", status_code=202)
 def submit(body: JobIn, request: Request, who: Admin, store: StoreDep) -> JobOut:
     """Queue a training run on the tenant's imported history; 202 with the job to follow."""
-    requested_by = _key_name(store, who)
     with store.session() as session:
         if not has_labelled_history(session, who.tenant_id, body.label_field):
             raise InputError(no_history_message(who.tenant_id, body.label_field))
@@ -116,7 +109,7 @@ def submit(body: JobIn, request: Request, who: Admin, store: StoreDep) -> JobOut
             options=body.options.model_dump(mode="json"),
             source={"history": who.tenant_id, "label_field": body.label_field},
             promote=body.promote,
-            requested_by=requested_by,
+            requested_by=actor(who),
         )
         job_id = job.id
     _worker(request).queue.enqueue(job_id)  # after the commit: the worker must find the row
@@ -152,6 +145,5 @@ def get_job(job_id: int, who: Admin, store: StoreDep) -> JobOut:
 def cancel(job_id: int, who: Admin, store: StoreDep) -> JobOut:
     """A queued job is cancelled at once; a running one stops at its next check (see ``stage`` and
     ``cancel_requested``); a finished one answers 409."""
-    requested_by = _key_name(store, who)
     with store.session() as session:
-        return _out(jobs.request_cancel(session, who.tenant_id, job_id, requested_by))
+        return _out(jobs.request_cancel(session, who.tenant_id, job_id, actor(who)))

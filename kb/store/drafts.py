@@ -5,6 +5,10 @@ of all its replies, not only of its representative: when more history moves the 
 reply of the same cluster, mining again still updates the old draft (or leaves a rejected one
 rejected) instead of offering it a second time. Accepting goes through ``save_canned``, the path
 every canned response takes, so a draft is published only by an explicit accept and only valid.
+
+Two requests at once must not both act: a review changes the draft with a conditional UPDATE on its
+status (no row changed: a ConflictError), and mining that finds a draft stored by another run since
+it read the stored ones merges again with what is there now.
 """
 
 from __future__ import annotations
@@ -18,15 +22,17 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kb.db.schema import CannedResponse, ReplyDraft
 from kb.records import CannedIn
 from kb.store.canned import save_canned
+from kb.store.common import owned, page_of
 from kb.templates import template_problems, used_variables
 from kb.vocabulary import SLUG, VARIABLES, Category
-from suggest.errors import ConflictError, InputError, InvalidContentError, NotFoundError
+from suggest.errors import ConflictError, InputError, InvalidContentError
 
 DraftStatus = Literal["pending", "accepted", "rejected"]
 STATUSES: tuple[DraftStatus, ...] = ("pending", "accepted", "rejected")
@@ -91,13 +97,45 @@ def save_mined(
 ) -> list[SaveOutcome]:
     """Store one (intent, language) group's clusters, largest first. A cluster that contains a stored
     draft's reply updates its counts (a rejected one is left alone: it is never offered again);
-    otherwise it becomes a new pending draft."""
-    stored = {
-        row.fingerprint: row
-        for row in session.scalars(
-            select(ReplyDraft).where(ReplyDraft.tenant_id == tenant_id, *_same_group(intent, language))
-        )
-    }
+    otherwise it becomes a new pending draft.
+
+    Another mining run of the tenant may store one of the same drafts after this one read the stored
+    drafts: the insert then breaks the unique fingerprint, and the merge is done once more against
+    what is stored now (a third run at the same moment is a ConflictError)."""
+    for attempt in range(2):
+        stored = _stored(session, tenant_id, intent, language)
+        try:
+            with session.begin_nested():  # the reads stay outside: see _stored
+                return _merge(session, tenant_id, intent, language, drafts, stored=stored)
+        except IntegrityError:
+            if attempt:
+                break
+    raise ConflictError(
+        f"other mining runs of tenant {tenant_id!r} saved the same drafts while this one did; its "
+        "drafts were not saved. Run mining once more: it updates the stored drafts."
+    )
+
+
+def _stored(session: Session, tenant_id: str, intent: str | None, language: str) -> dict[str, ReplyDraft]:
+    """The group's stored drafts by fingerprint, as stored now. Read before the savepoint: in SQLite a
+    read inside it would pin a snapshot that a concurrent run's commit makes too old to write from."""
+    rows = session.scalars(
+        select(ReplyDraft)
+        .where(ReplyDraft.tenant_id == tenant_id, *_same_group(intent, language))
+        .execution_options(populate_existing=True)
+    )
+    return {row.fingerprint: row for row in rows}
+
+
+def _merge(
+    session: Session,
+    tenant_id: str,
+    intent: str | None,
+    language: str,
+    drafts: Sequence[MinedDraft],
+    *,
+    stored: dict[str, ReplyDraft],
+) -> list[SaveOutcome]:
     claimed: set[int] = set()
     outcomes: list[SaveOutcome] = []
     now = datetime.now(UTC)
@@ -139,10 +177,8 @@ def save_mined(
 
 
 def get_draft(session: Session, tenant_id: str, draft_id: int) -> ReplyDraft:
-    row = session.get(ReplyDraft, draft_id)
-    if row is None or row.tenant_id != tenant_id:
-        raise NotFoundError(f"no reply draft with id {draft_id}; list them with GET /v1/drafts")
-    return row
+    """The draft as stored now (reviews change it with conditional UPDATEs), tenant-checked."""
+    return owned(session, ReplyDraft, tenant_id, draft_id, hint="list them with GET /v1/drafts", fresh=True)
 
 
 def list_drafts(
@@ -168,15 +204,8 @@ def list_drafts(
         where.append(ReplyDraft.intent == intent)
     if language:
         where.append(ReplyDraft.language == language)
-    total = session.scalar(select(func.count()).select_from(ReplyDraft).where(*where)) or 0
-    rows = session.scalars(
-        select(ReplyDraft)
-        .where(*where)
-        .order_by(ReplyDraft.usage_count.desc(), ReplyDraft.id)
-        .offset(offset)
-        .limit(limit)
-    )
-    return list(rows), total
+    order = [ReplyDraft.usage_count.desc(), ReplyDraft.id]
+    return page_of(session, ReplyDraft, where, order=order, offset=offset, limit=limit)
 
 
 def _intents(draft: ReplyDraft, given: Sequence[str] | None) -> list[str]:
@@ -215,6 +244,28 @@ def _variables(body: str) -> list[str]:
     return sorted(used_variables(body))
 
 
+def _accepted(draft: ReplyDraft, instead: str) -> ConflictError:
+    return ConflictError(
+        f"draft {draft.id} was accepted already as canned response {draft.canned_id!r}; {instead}"
+    )
+
+
+def _review(session: Session, tenant_id: str, draft_id: int, reviewer: str, **values: object) -> bool:
+    """Change a draft that is not accepted (pending or rejected) in one conditional UPDATE, so that
+    of two reviews at once only one acts; False when the draft is accepted by now."""
+    result = session.execute(
+        update(ReplyDraft)
+        .where(
+            ReplyDraft.id == draft_id,
+            ReplyDraft.tenant_id == tenant_id,
+            ReplyDraft.status.in_(("pending", "rejected")),
+        )
+        .values(reviewed_at=datetime.now(UTC), reviewed_by=reviewer[:200], **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 def accept_draft(
     session: Session, tenant_id: str, draft_id: int, edit: DraftEdit, *, reviewer: str
 ) -> CannedResponse:
@@ -222,25 +273,12 @@ def accept_draft(
     markers remain. The caller refreshes the index, as after any canned-response save."""
     draft = get_draft(session, tenant_id, draft_id)
     if draft.status == "accepted":
-        raise ConflictError(
-            f"draft {draft_id} was accepted already as canned response {draft.canned_id!r}; edit that "
-            "response instead"
-        )
+        raise _accepted(draft, "edit that response instead")
     title = edit.title if edit.title is not None else draft.title
     body = edit.body if edit.body is not None else draft.body
     _check_markers(draft, title, body)
     language = edit.language or draft.language
     external_id = edit.external_id or f"mined-{_slug(draft.intent or 'reply')}-{language}-{draft.id}"
-    exists = session.scalar(
-        select(CannedResponse.id).where(
-            CannedResponse.tenant_id == tenant_id, CannedResponse.external_id == external_id
-        )
-    )
-    if exists is not None:
-        raise ConflictError(
-            f"a canned response with external id {external_id!r} exists already (id {exists}); "
-            "pass another external_id to accept this draft as a new response"
-        )
     try:
         record = CannedIn.model_validate(
             {
@@ -256,22 +294,31 @@ def accept_draft(
     except ValidationError as err:
         problems = [(".".join(map(str, e["loc"])) or "draft", str(e["msg"])) for e in err.errors()]
         raise InvalidContentError(f"draft {draft_id} as a canned response", problems) from None
+    if not _review(session, tenant_id, draft_id, reviewer, status="accepted", canned_id=record.external_id):
+        raise _accepted(get_draft(session, tenant_id, draft_id), "edit that response instead")
+    exists = session.scalar(
+        select(CannedResponse.id).where(
+            CannedResponse.tenant_id == tenant_id, CannedResponse.external_id == record.external_id
+        )
+    )
+    if exists is not None:
+        raise ConflictError(
+            f"a canned response with external id {record.external_id!r} exists already (id {exists}); "
+            "pass another external_id to accept this draft as a new response"
+        )
     response, _ = save_canned(session, tenant_id, record, source="mined")
-    draft.status, draft.canned_id = "accepted", response.external_id
-    draft.reviewed_at, draft.reviewed_by = datetime.now(UTC), reviewer[:200]
-    session.flush()
+    session.refresh(draft)  # the session's copy, as the UPDATE left it
     return response
 
 
 def reject_draft(session: Session, tenant_id: str, draft_id: int, *, reviewer: str) -> ReplyDraft:
-    """Mark a draft rejected; later mining runs do not offer its replies again."""
+    """Mark a draft rejected; later mining runs do not offer its replies again. An accepted draft is
+    a ConflictError: its canned response is what to archive."""
+    archive = "archive that response (state 'archived') instead of rejecting the draft"
     draft = get_draft(session, tenant_id, draft_id)
     if draft.status == "accepted":
-        raise ConflictError(
-            f"draft {draft_id} is published as canned response {draft.canned_id!r}; archive that "
-            "response (state 'archived') instead of rejecting the draft"
-        )
-    draft.status = "rejected"
-    draft.reviewed_at, draft.reviewed_by = datetime.now(UTC), reviewer[:200]
-    session.flush()
+        raise _accepted(draft, archive)
+    if not _review(session, tenant_id, draft_id, reviewer, status="rejected"):
+        raise _accepted(get_draft(session, tenant_id, draft_id), archive)
+    session.refresh(draft)
     return draft

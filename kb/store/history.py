@@ -23,7 +23,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kb.db.schema import HistoryImport, HistoryTicketRow
-from suggest.errors import ConfigError, InputError, NotFoundError
+from kb.store.common import owned
+from suggest.errors import ConfigError, InputError
 
 T = HistoryTicketRow
 STATUSES = ("running", "done", "failed")
@@ -201,13 +202,8 @@ def start_import(
 
 
 def get_import(session: Session, tenant_id: str, import_id: int) -> HistoryImport:
-    record = session.get(HistoryImport, import_id)
-    if record is None or record.tenant_id != tenant_id:
-        raise NotFoundError(
-            f"no history import {import_id} for tenant {tenant_id!r}; "
-            f"`replykit history imports --tenant {tenant_id}` lists them"
-        )
-    return record
+    hint = f"`replykit history imports --tenant {tenant_id}` lists them"
+    return owned(session, HistoryImport, tenant_id, import_id, hint=hint)
 
 
 def update_import(

@@ -5,6 +5,10 @@ whether it happened, so two workers can never both claim a job, and a cancel nev
 into an impossible state. Writes that read the row first (appending a log line) take the row's write
 lock with an UPDATE before they read, so SQLite's WAL snapshot is the newest one and no line is lost.
 
+A running job whose attempt ends without an outcome (a shutdown, a dead worker) goes back to the
+queue, unless a cancel is pending: then it is cancelled, since a claim refuses a job with a pending
+cancel and it would otherwise wait in the queue for ever.
+
 Log lines and errors are written by replykit's own code and never quote ticket text.
 """
 
@@ -13,13 +17,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from kb.db.schema import TrainingJob
-from suggest.errors import ConflictError, InputError, NotFoundError
+from kb.store.common import owned, page_of
+from suggest.errors import ConflictError, InputError
 
 J = TrainingJob
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
@@ -55,6 +60,7 @@ def create_job(
     requested_by: str,
     kind: str = "intent",
 ) -> TrainingJob:
+    """A queued job, for a worker to claim."""
     job = J(
         tenant_id=tenant_id,
         kind=kind,
@@ -74,15 +80,46 @@ def create_job(
     return job
 
 
-def get_job(session: Session, tenant_id: str, job_id: int) -> TrainingJob:
-    """The job, or NotFoundError when it does not exist *or belongs to another tenant*."""
-    job = session.get(J, job_id, populate_existing=True)
-    if job is None or job.tenant_id != tenant_id:
-        raise NotFoundError(
-            f"no training job {job_id} for tenant {tenant_id!r}; "
-            f"`replykit jobs list --tenant {tenant_id}` lists them"
-        )
+def start_job(
+    session: Session,
+    tenant_id: str,
+    worker: str,
+    *,
+    options: dict[str, Any],
+    source: dict[str, Any],
+    promote: bool,
+    requested_by: str,
+    kind: str = "intent",
+) -> TrainingJob:
+    """A job created already running and owned by ``worker``, for a run in the foreground
+    (``replykit train``): it is never queued, so no worker can claim it before its caller runs it."""
+    at = now()
+    job = J(
+        tenant_id=tenant_id,
+        kind=kind,
+        status="running",
+        options=options,
+        source=source,
+        promote=promote,
+        progress=0.0,
+        stage="starting",
+        logs=[_line(f"started by {requested_by} in the foreground (attempt 1)", at)],
+        cancel_requested=False,
+        attempts=1,
+        requested_by=requested_by[:200],
+        started_at=at,
+        heartbeat_at=at,
+        worker=worker,
+    )
+    session.add(job)
+    session.flush()
     return job
+
+
+def get_job(session: Session, tenant_id: str, job_id: int) -> TrainingJob:
+    """The job as stored now, or NotFoundError when it does not exist *or belongs to another tenant*."""
+    hint = f"`replykit jobs list --tenant {tenant_id}` lists them"
+    return owned(session, J, tenant_id, job_id, hint=hint, fresh=True)
 
 
 def find_job(session: Session, job_id: int) -> TrainingJob | None:
@@ -99,9 +136,7 @@ def list_jobs(
         if status not in STATUSES:
             raise InputError(f"status must be one of {', '.join(STATUSES)}; got {status!r}")
         where.append(J.status == status)
-    total = session.scalar(select(func.count()).select_from(J).where(*where)) or 0
-    rows = session.scalars(select(J).where(*where).order_by(J.id.desc()).offset(offset).limit(limit))
-    return list(rows), total
+    return page_of(session, J, where, order=[J.id.desc()], offset=offset, limit=limit)
 
 
 def _changed(session: Session, job_id: int, where: Sequence[ColumnElement[bool]], **values: Any) -> bool:
@@ -120,8 +155,50 @@ def _append(session: Session, job_id: int, messages: Sequence[str]) -> None:
     session.execute(update(J).where(J.id == job_id).values(logs=logs))
 
 
+def _cancel_pending(
+    session: Session, job_id: int, where: Sequence[ColumnElement[bool]], message: str
+) -> bool:
+    """Cancel the job if a cancel is pending and ``where`` holds."""
+    cancelled = _changed(
+        session,
+        job_id,
+        [*where, J.cancel_requested.is_(True)],
+        status="cancelled",
+        stage="cancelled",
+        finished_at=now(),
+        heartbeat_at=None,
+    )
+    if cancelled:
+        _append(session, job_id, [message])
+    return cancelled
+
+
+def _end_attempt(
+    session: Session,
+    job_id: int,
+    where: Sequence[ColumnElement[bool]],
+    values: dict[str, Any],
+    *,
+    message: str,
+    cancelled: str,
+) -> Literal["ended", "cancelled"] | None:
+    """A running attempt that ends without an outcome: ``values`` (queued again, or failed), or
+    cancelled when a cancel is pending. None when ``where`` no longer holds.
+
+    A cancel may land between the two UPDATEs (where a database does not lock the row for the
+    first); ``cancel_requested`` is only ever switched on, so trying the cancel once more settles it."""
+    if _cancel_pending(session, job_id, where, cancelled):
+        return "cancelled"
+    if _changed(session, job_id, [*where, J.cancel_requested.is_(False)], **values):
+        _append(session, job_id, [message])
+        return "ended"
+    return "cancelled" if _cancel_pending(session, job_id, where, cancelled) else None
+
+
 def claim_job(session: Session, job_id: int, worker: str) -> bool:
-    """queued → running for ``worker``; False when another worker has it or it was cancelled."""
+    """queued → running for ``worker``; False when another worker has it or it was cancelled.
+
+    A queued job with a pending cancel (left so by an older version) is cancelled here."""
     at = now()
     claimed = _changed(
         session,
@@ -138,6 +215,10 @@ def claim_job(session: Session, job_id: int, worker: str) -> bool:
     if claimed:
         attempt = session.scalar(select(J.attempts).where(J.id == job_id))
         _append(session, job_id, [f"started (attempt {attempt})"])
+    else:
+        _cancel_pending(
+            session, job_id, [J.status == "queued"], "a cancel was requested before it could run; cancelled"
+        )
     return claimed
 
 
@@ -186,23 +267,29 @@ def finish_job(
     return True
 
 
-def release_job(session: Session, job_id: int, worker: str, message: str) -> bool:
+def release_job(
+    session: Session, job_id: int, worker: str, reason: str
+) -> Literal["queued", "cancelled"] | None:
     """running → queued, the attempt not counted: the worker was stopped on purpose (a shutdown),
-    the job itself did nothing wrong."""
-    released = _changed(
+    the job itself did nothing wrong. With a cancel pending it is cancelled instead. ``reason`` starts
+    the log line; None when ``worker`` no longer owns the job."""
+    queued = {
+        "status": "queued",
+        "stage": "queued",
+        "progress": 0.0,
+        "attempts": J.attempts - 1,
+        "worker": None,
+        "heartbeat_at": None,
+    }
+    ended = _end_attempt(
         session,
         job_id,
         [J.status == "running", J.worker == worker],
-        status="queued",
-        stage="queued",
-        progress=0.0,
-        attempts=J.attempts - 1,
-        worker=None,
-        heartbeat_at=None,
+        queued,
+        message=f"{reason}; queued again",
+        cancelled=f"{reason}; cancelled, as requested, instead of queued again",
     )
-    if released:
-        _append(session, job_id, [message])
-    return released
+    return None if ended is None else "queued" if ended == "ended" else "cancelled"
 
 
 def request_cancel(session: Session, tenant_id: str, job_id: int, who: str) -> TrainingJob:
@@ -241,26 +328,27 @@ def queued_ids(session: Session) -> list[int]:
 def recover_jobs(
     session: Session, is_dead: Callable[[TrainingJob], bool], *, max_attempts: int
 ) -> dict[int, str]:
-    """Running jobs whose worker ``is_dead``: queued again while they have attempts left, else
-    failed. Returns ``{job id: "requeued" | "failed"}``."""
+    """Running jobs whose worker ``is_dead``: cancelled when a cancel is pending, else queued again
+    while they have attempts left, else failed. Returns ``{job id: "requeued" | "failed" |
+    "cancelled"}``."""
     done: dict[int, str] = {}
     for job in list(session.scalars(select(J).where(J.status == "running"))):
         if not is_dead(job):
             continue
         same = [J.status == "running", J.worker == job.worker]
+        lost = f"the worker running attempt {job.attempts} stopped without finishing"
+        values: dict[str, Any] = {"worker": None, "heartbeat_at": None}
         if job.attempts < max_attempts:
-            values: dict[str, Any] = {"status": "queued", "stage": "queued", "progress": 0.0}
-            message = (
-                f"the worker running attempt {job.attempts} stopped without finishing; queued again "
-                f"(at most {max_attempts} attempts)"
-            )
-            outcome = "requeued"
+            values |= {"status": "queued", "stage": "queued", "progress": 0.0}
+            message, outcome = f"{lost}; queued again (at most {max_attempts} attempts)", "requeued"
         else:
-            values = {"status": "failed", "stage": "failed", "finished_at": now()}
+            values |= {"status": "failed", "stage": "failed", "finished_at": now()}
             values["error"] = f"WorkerLost: the worker stopped during each of {job.attempts} attempts"
             message = f"the worker stopped during attempt {job.attempts} of {max_attempts}; failed"
             outcome = "failed"
-        if _changed(session, job.id, same, worker=None, heartbeat_at=None, **values):
-            _append(session, job.id, [message])
-            done[job.id] = outcome
+        ended = _end_attempt(
+            session, job.id, same, values, message=message, cancelled=f"{lost}; cancelled, as requested"
+        )
+        if ended is not None:
+            done[job.id] = outcome if ended == "ended" else "cancelled"
     return done

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli.main import app
 from kb.db.engine import database_url, make_engine
+from kb.db.schema import ApiKey
 from kb.store import Store
 from kb.store.tenants import create_key, ensure_tenant
 from suggest.config import get_settings, load_settings
@@ -101,7 +103,12 @@ def test_mine_review_accept_and_reject_over_http(client: TestClient) -> None:
 
     refund = client.get("/v1/drafts", params={"intent": "invoice_question"}, headers=admin).json()["items"][1]
     rejected = client.post(f"/v1/drafts/{refund['id']}/reject", headers=admin).json()
-    assert rejected["status"] == "rejected" and rejected["reviewed_by"].startswith("api-key:")
+    with client.app.state.store.session() as session:  # type: ignore[attr-defined]
+        admin_id = session.scalars(
+            select(ApiKey.id).where(ApiKey.tenant_id == "acme", ApiKey.name == "admin")
+        ).one()
+    assert rejected["status"] == "rejected" and rejected["reviewed_by"] == f"api:key {admin_id}"
+    assert accepted.json()["draft"]["reviewed_by"] == f"api:key {admin_id}"
     again = client.post("/v1/drafts/mine", json={}, headers=admin).json()
     assert (again["created"], again["kept_rejected"], again["updated"]) == (0, 1, 2)
     pending = client.get("/v1/drafts", params={"status": "pending"}, headers=admin).json()

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app as cli
+from kb.db.schema import ApiKey
 from kb.store.tenants import create_key, ensure_tenant
 from suggest.analysis.emotion import EmotionModel
 from suggest.config import get_settings, load_settings
@@ -361,6 +363,12 @@ def test_api_lists_promotes_with_the_gate_and_rolls_back(client: TestClient, tmp
 
     back = client.post("/v1/models/intent/rollback", headers=keys["admin"])
     assert back.status_code == 200 and back.json()["version"] == good.version
+    with client.app.state.store.session() as session:  # type: ignore[attr-defined]
+        admin_id = session.scalars(select(ApiKey.id).where(ApiKey.name == "b")).one()
+    history = [json.loads(line) for line in (registry.root / "history.jsonl").read_text().splitlines()]
+    assert [(e["action"], e["actor"]) for e in history] == [
+        (action, f"api:key {admin_id}") for action in ("promote", "force", "rollback")
+    ]
     assert client.post("/v1/models/intent/nope/promote", headers=keys["admin"]).status_code == 422
     missing = client.post("/v1/models/intent/v0099-20260101T000000Z/promote", headers=keys["admin"])
     assert missing.status_code == 404

@@ -159,6 +159,52 @@ def test_cancel_is_immediate_when_queued_a_request_when_running_a_conflict_when_
         store_jobs.request_cancel(session, TENANT, queued, "admin")
 
 
+def test_a_released_job_with_a_pending_cancel_is_cancelled_not_queued_again(store: Store) -> None:
+    """A claim refuses a job with a pending cancel: queued again, it would wait there for ever."""
+    job_id = new_job(store)
+    with store.session() as session:
+        store_jobs.claim_job(session, job_id, "w")
+        store_jobs.request_cancel(session, TENANT, job_id, "admin")
+        assert store_jobs.release_job(session, job_id, "w", "the worker shut down") == "cancelled"
+        assert store_jobs.queued_ids(session) == []
+    job = read_job(store, job_id)
+    assert (job["status"], job["stage"], job["attempts"]) == ("cancelled", "cancelled", 1)
+    assert messages(job)[-1] == "the worker shut down; cancelled, as requested, instead of queued again"
+    other = new_job(store)
+    with store.session() as session:  # without a cancel it goes back to the queue, the attempt not counted
+        store_jobs.claim_job(session, other, "w")
+        assert store_jobs.release_job(session, other, "w", "the worker shut down") == "queued"
+        assert store_jobs.release_job(session, other, "w", "again") is None  # no longer w's
+    assert (read_job(store, other)["status"], read_job(store, other)["attempts"]) == ("queued", 0)
+
+
+def test_a_queued_job_left_with_a_pending_cancel_is_cancelled_by_the_next_claim(store: Store) -> None:
+    """Rows that an older version left queued with a pending cancel are settled, not skipped."""
+    job_id = new_job(store)
+    with store.session() as session:
+        session.get_one(TrainingJob, job_id).cancel_requested = True
+    with store.session() as session:
+        assert not store_jobs.claim_job(session, job_id, "w")
+    job = read_job(store, job_id)
+    assert job["status"] == "cancelled" and "a cancel was requested before it could run" in messages(job)[-1]
+
+
+def test_start_job_creates_a_running_job_that_no_worker_can_claim(store: Store) -> None:
+    with store.session() as session:
+        ensure_tenant(session, TENANT)
+        job = store_jobs.start_job(
+            session, TENANT, "cli-worker", options={}, source={}, promote=False, requested_by="cli"
+        )
+        job_id = job.id
+    with store.session() as session:
+        assert store_jobs.queued_ids(session) == []  # a recovery sweep has nothing to enqueue
+        assert not store_jobs.claim_job(session, job_id, "rival")
+        assert store_jobs.report(session, job_id, "cli-worker", progress=0.5).owned
+    job_row = read_job(store, job_id)
+    assert (job_row["status"], job_row["attempts"]) == ("running", 1)
+    assert messages(job_row) == ["started by cli in the foreground (attempt 1)"]
+
+
 # --- the runner -----------------------------------------------------------------------------------
 
 
@@ -219,6 +265,28 @@ def test_a_cancel_before_the_commit_discards_the_staged_version(store: Store, tm
     assert job["status"] == "cancelled" and "cancelled during committing" in messages(job)[-1]
     registry = ModelRegistry(tmp_path, TENANT)
     assert registry.versions() == [] and not any((registry.root / ".staging").iterdir())
+
+
+def test_a_shutdown_after_a_cancel_request_cancels_the_job(store: Store, tmp_path: Path) -> None:
+    """The reporter sees the shutdown before it reads the cancel flag; the job still ends cancelled."""
+    add_history(store)
+    job_id = new_job(store)
+    ctx = context(store, tmp_path)
+
+    def cancelled_then_shut_down(*_args: Any, hooks: Hooks | None = None, **_kwargs: Any) -> TenantRun:
+        assert hooks is not None
+        with store.session() as session:
+            store_jobs.request_cancel(session, TENANT, job_id, "admin")
+        ctx.stopping.set()
+        hooks.stage("embedding", "embedding")
+        raise AssertionError("the shutdown did not stop the run")
+
+    ctx.train = cancelled_then_shut_down
+    assert execute_job(ctx, job_id) is None
+    job = read_job(store, job_id)
+    assert job["status"] == "cancelled" and "cancelled, as requested" in messages(job)[-1]
+    with store.session() as session:
+        assert store_jobs.queued_ids(session) == []
 
 
 def test_a_failure_records_the_error_class_but_never_the_exception_text(store: Store, tmp_path: Path) -> None:
@@ -282,6 +350,25 @@ def test_recovery_requeues_a_dead_workers_job_once_then_fails_it(store: Store, t
     queue.close()
 
 
+def test_recovery_cancels_a_dead_workers_job_that_has_a_pending_cancel(store: Store, tmp_path: Path) -> None:
+    fresh_job, worn_job = new_job(store), new_job(store)
+    dead = f"{HOST}:{dead_pid()}:cafe0002"
+    with store.session() as session:
+        for job_id in (fresh_job, worn_job):
+            store_jobs.claim_job(session, job_id, dead)
+            store_jobs.request_cancel(session, TENANT, job_id, "admin")
+        session.get_one(TrainingJob, worn_job).attempts = 2
+    queue = JobQueue(tmp_path)
+    assert recover(store, queue) == {fresh_job: "cancelled", worn_job: "cancelled"}
+    assert queue.pending_ids() == set()
+    for job_id in (fresh_job, worn_job):
+        job = read_job(store, job_id)
+        assert job["status"] == "cancelled" and job["error"] is None
+        assert messages(job)[-1].endswith("stopped without finishing; cancelled, as requested")
+    assert recover(store, queue) == {}  # not re-enqueued on the next sweep
+    queue.close()
+
+
 # --- the CLI --------------------------------------------------------------------------------------
 
 runner = CliRunner()
@@ -307,6 +394,32 @@ def test_cli_train_runs_as_a_recorded_job_and_jobs_lists_shows_and_cancels() -> 
     assert read_job(store, queued)["status"] == "cancelled"
     again = runner.invoke(cli, ["jobs", "cancel", str(queued), "-t", TENANT])
     assert again.exit_code != 0 and "already finished" in str(again.exception)
+    store.close()
+
+
+@pytest.mark.usefixtures("fake_backend")
+def test_cli_train_job_cannot_be_taken_by_a_worker_before_it_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The API's recovery sweep enqueues every queued job, and its worker claims them: a CLI run
+    recorded as queued could be taken (and run in the API) before the CLI claimed it."""
+    store = Store.from_settings(get_settings())
+    add_history(store)
+    rival: list[bool] = []
+
+    def a_sweep_runs_first(*args: Any, **kwargs: Any) -> TenantRun | None:
+        with store.session() as session:
+            rival.extend(
+                store_jobs.claim_job(session, i, "api-worker") for i in store_jobs.queued_ids(session)
+            )
+        return execute_job(*args, **kwargs)
+
+    monkeypatch.setattr("api.cli.train_cmd.execute_job", a_sweep_runs_first)
+    trained = runner.invoke(cli, ["train", "--tenant", TENANT])
+    assert trained.exit_code == 0, trained.output
+    assert rival == []
+    with store.session() as session:
+        [job], _ = store_jobs.list_jobs(session, TENANT)
+        assert (job.status, job.attempts, job.requested_by) == ("succeeded", 1, "cli")
+        assert job.worker is not None and job.worker.startswith(f"{HOST}:")
     store.close()
 
 

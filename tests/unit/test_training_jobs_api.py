@@ -8,6 +8,7 @@ the real SQLite queue and the API's worker thread.
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 import time
@@ -18,8 +19,10 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from api.app import create_app
+from kb.db.schema import ApiKey
 from kb.store import Store
 from kb.store import jobs as store_jobs
 from kb.store.tenants import create_key, ensure_tenant
@@ -47,6 +50,12 @@ def keys(app: FastAPI, tenant: str = TENANT) -> dict[str, dict[str, str]]:
             "admin": create_key(session, tenant, "ops", ["admin"]),
         }
     return {scope: {"Authorization": f"Bearer {key}"} for scope, key in made.items()}
+
+
+def key_id(app: FastAPI, name: str = "ops") -> int:
+    with app.state.store.session() as session:
+        found: int = session.scalars(select(ApiKey.id).where(ApiKey.name == name)).one()
+        return found
 
 
 def started(app: FastAPI) -> TestClient:
@@ -97,7 +106,11 @@ def test_a_submitted_job_succeeds_promotes_and_is_listed(
     )
     assert created.status_code == 202, created.text
     job = created.json()
-    assert (job["status"], job["progress"], job["requested_by"]) == ("succeeded", 1.0, "api key 'ops'")
+    who = f"api:key {key_id(immediate_client.app)}"  # type: ignore[arg-type]
+    assert (job["status"], job["progress"], job["requested_by"]) == ("succeeded", 1.0, who)
+    history = (ModelRegistry(tmp_path, TENANT).root / "history.jsonl").read_text().splitlines()
+    [promoted] = [e for e in map(json.loads, history) if e["action"] == "promote"]
+    assert promoted["actor"] == f"job {job['id']} ({who})"
     assert job["result"]["promotion"]["promoted"] is True and job["options"]["intent"]["c_grid"] == [10.0]
     assert ModelRegistry(tmp_path, TENANT).active_version() == job["result"]["version"]
     stages = [line["message"].split(" ")[0] for line in job["logs"]]
@@ -156,6 +169,7 @@ def test_cancel_while_queued_and_while_running_in_the_worker_thread(tmp_path: Pa
         wait_for(client, admin, first["id"], "running")
         queued = client.post(f"/v1/training/jobs/{second['id']}/cancel", headers=admin).json()
         assert queued["status"] == "cancelled" and queued["started_at"] is None
+        assert queued["logs"][-1]["message"] == f"cancelled by api:key {key_id(app)} before it started"
         asked = client.post(f"/v1/training/jobs/{first['id']}/cancel", headers=admin).json()
         assert asked["status"] == "running" and asked["cancel_requested"] is True
         job = wait_for(client, admin, first["id"], "cancelled", "failed")

@@ -3,7 +3,8 @@
 A job's row names its worker as ``host:pid:token``. A worker is dead when it ran in this process
 and is no longer running a job here, when it ran on this host and its process is gone, or, wherever
 it ran, when it has not touched the row for ``LEASE_S`` (another machine sharing the database).
-A dead worker's job is queued again while it has attempts left, else failed.
+A dead worker's job is queued again while it has attempts left, else failed; one with a pending
+cancel is cancelled.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def is_dead(job: TrainingJob, now: datetime | None = None) -> bool:
 
 def recover(store: Store, queue: JobQueue) -> dict[int, str]:
     """Requeue or fail the jobs of dead workers, and enqueue every queued job the queue does not
-    hold. Returns ``{job id: "requeued" | "failed" | "enqueued"}``; safe to run at any time."""
+    hold. Returns ``{job id: "requeued" | "failed" | "cancelled" | "enqueued"}``; safe to run at any
+    time."""
     with store.session() as session:
         done = jobs.recover_jobs(session, is_dead, max_attempts=MAX_ATTEMPTS)
     pending = queue.pending_ids()

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from kb.db.schema import TrainingJob
 from kb.store import Store, jobs
 from suggest.errors import ReplykitError
 from suggest.protocols import Embedder
@@ -45,7 +46,8 @@ class JobCancelled(Exception):  # noqa: N818 (it is an outcome, not a failure)
 
 
 class JobInterrupted(Exception):  # noqa: N818
-    """The worker is shutting down; the job goes back to the queue, the attempt not counted."""
+    """The worker is shutting down; the job goes back to the queue, the attempt not counted (or is
+    cancelled, when a cancel is pending: ``jobs.release_job``)."""
 
 
 class JobLost(Exception):  # noqa: N818
@@ -161,28 +163,46 @@ def safe_error(err: BaseException) -> str:
 
 
 def execute_job(
-    ctx: JobContext, job_id: int, *, also: Hooks | None = None, reraise: bool = False
+    ctx: JobContext,
+    job_id: int,
+    *,
+    also: Hooks | None = None,
+    reraise: bool = False,
+    claimed: bool = False,
 ) -> TenantRun | None:
     """Run the job if this worker can claim it; record success, failure or cancellation. Returns the
-    run when it succeeded. ``reraise`` (the CLI) raises the error or JobCancelled after recording it."""
+    run when it succeeded. ``reraise`` (the CLI) raises the error or JobCancelled after recording it.
+    ``claimed``: the job was created running and owned by this worker (``jobs.start_job``)."""
     _live.add(ctx.worker_id)  # before the claim: a recovery sweep must never see our job as orphaned
     try:
-        return _execute(ctx, job_id, also, reraise)
+        return _execute(ctx, job_id, also, reraise=reraise, claimed=claimed)
     finally:
         ctx.running = None
         _live.discard(ctx.worker_id)
 
 
-def _execute(ctx: JobContext, job_id: int, also: Hooks | None, reraise: bool) -> TenantRun | None:
+def _take(ctx: JobContext, job_id: int, *, claimed: bool) -> TrainingJob | None:
+    """The job, now this worker's: claimed here, or ``claimed`` already; None when it is not ours."""
     with ctx.store.session() as session:
-        if not jobs.claim_job(session, job_id, ctx.worker_id):
+        if not claimed and not jobs.claim_job(session, job_id, ctx.worker_id):
             log.info("training job %s not run: another worker has it, or it is no longer queued", job_id)
             return None
-        ctx.running = job_id
         job = jobs.find_job(session, job_id)
-        assert job is not None
-        tenant, options, source, promote = job.tenant_id, job.options, job.source, job.promote
-        actor = f"job {job_id} ({job.requested_by})"
+        if job is None or job.status != "running" or job.worker != ctx.worker_id:
+            log.warning("training job %s not run: it is not running for this worker", job_id)
+            return None
+        return job
+
+
+def _execute(
+    ctx: JobContext, job_id: int, also: Hooks | None, *, reraise: bool, claimed: bool
+) -> TenantRun | None:
+    job = _take(ctx, job_id, claimed=claimed)
+    if job is None:
+        return None
+    ctx.running = job_id
+    tenant, options, source, promote = job.tenant_id, job.options, job.source, job.promote
+    actor = f"job {job_id} ({job.requested_by})"
     reporter = JobReporter(ctx, job_id, also)
     try:
         with _Heartbeat(reporter):
@@ -202,13 +222,13 @@ def _execute(ctx: JobContext, job_id: int, also: Hooks | None, reraise: bool) ->
             raise
         return None
     except JobInterrupted:
-        release(ctx, job_id, "the worker shut down; queued again")
+        release(ctx, job_id, "the worker shut down")
         return None
     except KeyboardInterrupt:  # Ctrl-C: the CLI's own run is cancelled, a worker's goes back to the queue
         if reraise:
             _finish(ctx, job_id, "cancelled", f"interrupted (Ctrl-C) during {reporter.stage_name}")
         else:
-            release(ctx, job_id, "the worker was interrupted; queued again")
+            release(ctx, job_id, "the worker was interrupted")
         raise
     except JobLost:
         log.warning("training job %s was taken over while it ran; this run's result is dropped", job_id)
@@ -241,9 +261,12 @@ def _finish(
             log.warning("training job %s: could not record %s; another worker has it now", job_id, status)
 
 
-def release(ctx: JobContext, job_id: int, message: str) -> None:
+def release(ctx: JobContext, job_id: int, reason: str) -> None:
+    """Back to the queue, or cancelled when a cancel is pending (``jobs.release_job``)."""
     with ctx.store.session() as session:
-        jobs.release_job(session, job_id, ctx.worker_id, message)
+        outcome = jobs.release_job(session, job_id, ctx.worker_id, reason)
+    if outcome == "cancelled":
+        log.info("training job %s: %s; cancelled, as requested", job_id, reason)
 
 
 def _fail(ctx: JobContext, job_id: int, err: BaseException) -> None:

@@ -82,7 +82,8 @@ class JobWorker:
             self._thread.start()
 
     def stop(self, timeout: float | None = None) -> bool:
-        """Stop taking jobs; a running one stops at its next check and goes back to the queue.
+        """Stop taking jobs; a running one stops at its next check and goes back to the queue (or is
+        cancelled, when a cancel is pending).
         One that does not stop within ``timeout`` (a long fit has no checks) is put back in the
         queue from here; its run, should the process outlive it, finds the job gone and keeps
         nothing. False in that case."""
@@ -94,9 +95,7 @@ class JobWorker:
                 job_id = self.ctx.running
                 log.warning("the training job worker did not stop within %ss (job %s)", timeout, job_id)
                 if job_id is not None:
-                    release(
-                        self.ctx, job_id, "the worker shut down during a step it cannot stop; queued again"
-                    )
+                    release(self.ctx, job_id, "the worker shut down during a step it cannot stop")
                 return False
         self.queue.close()
         return True
