@@ -20,6 +20,16 @@ OUT_OF_SCOPE_LABELS = frozenset({"", "none", "null", "oos", "out_of_scope", "out
 """Labels that mark an example as matching no intent (used to tune the out-of-scope threshold)."""
 
 
+def parse_label(value: object) -> str | None:
+    """An intent label as stripped text; None (out of scope) when it is missing, empty or one of
+    ``OUT_OF_SCOPE_LABELS`` in any case. Every reader of labels (files, stored history, mining) uses
+    this, so "OOS" means the same everywhere."""
+    if value is None:
+        return None
+    label = str(value).strip()
+    return None if label.lower() in OUT_OF_SCOPE_LABELS else label
+
+
 def read_table(path: Path) -> Iterator[tuple[str, dict[str, Any]] | RowProblem]:
     """``(location, row)`` pairs, or problems, from a ``.jsonl``/``.ndjson`` or ``.csv`` file."""
     if not path.is_file():
@@ -83,10 +93,7 @@ def read_labelled(
         if text is None:
             problems.append(RowProblem(location, f"column '{text_col}' is missing or empty"))
             continue
-        label = cell(row, label_col)
-        if label is not None and label.lower() in OUT_OF_SCOPE_LABELS:
-            label = None
-        examples.append(Example(text, label, cell(row, language_col)))
+        examples.append(Example(text, parse_label(row.get(label_col)), cell(row, language_col)))
     if not examples and seen_columns and text_col not in seen_columns:
         raise InputError(
             f"{path.name} has no column '{text_col}'; its columns are {sorted(seen_columns)}. "

@@ -14,7 +14,7 @@ from api.cli import app
 from kb.db.engine import database_url, make_engine
 from kb.db.migrate import is_current, upgrade
 from kb.store import Store
-from kb.store.history import count_tickets
+from kb.store.history import count_tickets, get_import
 from kb.store.tenants import ensure_tenant, get_tenant
 from suggest.config import get_settings
 from tests.cli_helpers import fake_backend  # noqa: F401
@@ -132,6 +132,34 @@ def test_an_export_with_nothing_usable_exits_1(tenant: str, tmp_path: Path) -> N
     assert code == 1
     assert row(output, "problems") == 2
     assert "empty.csv:line 2 (id 1): column 'body' is missing or empty" in " ".join(output.split())
+
+
+CUSTOMER_TEXT = "Hi, this is Maria Jansen (maria.jansen@example.com); my meter 4417 broke on Tuesday"
+CUSTOMER_WORDS = ("maria", "jansen", "@", "example.com", "meter", "4417", "tuesday")
+
+
+def test_problems_never_quote_a_mis_mapped_cell(tenant: str, tmp_path: Path) -> None:
+    """--created-col and --csat-col point at a column of customer text: the problems name the column,
+    what was expected and what kind of value was found, in the output and in the stored record."""
+    path = tmp_path / "export.csv"
+    path.write_text(f'id,body,note\nT-1,Where is my bill?,"{CUSTOMER_TEXT}"\n', encoding="utf-8")
+    options = ["--text-col=body", "--created-col=note", "--csat-col=note"]
+    code, output = history("import", str(path), "--tenant", tenant, *options)
+    assert code == 0, output
+    assert row(output, "problems") == 2
+    code, listed = history("imports", "--tenant", tenant, "--id", "1")
+    assert code == 0
+    store = Store.from_settings(get_settings())
+    with store.session() as session:
+        stored = [p["message"] for p in get_import(session, tenant, 1).problems]
+    store.close()
+    assert len(stored) == 2
+    assert stored[0].startswith("column 'note': expected a timestamp") and "--created-col" in stored[0]
+    assert stored[1].startswith("column 'note': expected a rating") and "--csat-col" in stored[1]
+    assert all(f"a text of {len(CUSTOMER_TEXT)} characters" in message for message in stored)
+    for shown in (*stored, output, listed):
+        squashed = "".join(shown.split()).lower()  # table wrapping cannot split a word out of sight
+        assert [word for word in CUSTOMER_WORDS if word in squashed] == []
 
 
 def test_usage_errors_say_what_to_do(

@@ -6,6 +6,7 @@ the tests pin the thread structure, the values normalised on the way and the pro
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from training.history import (
     read_history,
     reader_for,
 )
+from training.history.values import TIMESTAMP_FORMATS
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "history"
 
@@ -95,13 +97,15 @@ def test_zendesk_problems_are_located_and_do_not_stop_the_file() -> None:
     assert got == [
         (
             "zendesk_full_export.json:line 3 (id 103)",
-            "comments[1].created_at: 'χθες το απόγευμα' is not a timestamp",
+            f"comments[1].created_at: expected a timestamp ({TIMESTAMP_FORMATS}), "
+            "found a text of 16 characters",
         ),
         ("zendesk_full_export.json:line 4", "not valid JSON (Expecting ',' delimiter at character 68)"),
         ("zendesk_full_export.json:line 5", "no ticket id ('id' is missing or empty)"),
         (
             "zendesk_full_export.json:line 6 (id 105)",
-            "satisfaction_rating.score 'meh' is not good, bad, offered, unoffered or 1-5",
+            "satisfaction_rating.score: expected good, bad, offered, unoffered or a whole number "
+            "from 1 to 5, found a text of 3 characters",
         ),
         ("zendesk_full_export.json:line 6 (id 105)", "no public customer message"),
     ]
@@ -169,7 +173,8 @@ def test_freshdesk_problems() -> None:
         ("freshdesk_tickets.json:ticket[3] (id 304)", "conversations[1]: expected an object, found str"),
         (
             "freshdesk_tickets.json:ticket[3] (id 304)",
-            "satisfaction rating 7 is not one of Freshdesk's answers (-103, -102, -101, 100, 101, 102, 103)",
+            "satisfaction rating: expected one of Freshdesk's answers "
+            "(-103, -102, -101, 100, 101, 102, 103), found another number",
         ),
     ]
 
@@ -199,7 +204,8 @@ def test_zammad_articles_by_sender_and_internal_flag() -> None:
     assert [(p.location, p.message.split(";")[0]) for p in problems] == [
         (
             "zammad_tickets.jsonl:line 2 (id 402)",
-            "articles[2]: sender 'Robot' is not Customer, Agent or System (sender_id 2, 1, 3)",
+            "articles[2]: expected the sender Customer, Agent or System (sender_id 2, 1, 3), "
+            "found a text of 5 characters",
         ),
         ("zammad_tickets.jsonl:line 4", "expected a JSON object, found list"),
         (
@@ -236,11 +242,13 @@ def test_chatwoot_conversations_from_the_list_api_shape() -> None:
     assert [(p.location, p.message.split(";")[0]) for p in problems] == [
         (
             "chatwoot_conversations.json:conversation[1] (id 502)",
-            "messages[2]: message_type 9 is not 0-3 (incoming, outgoing, activity, template)",
+            "messages[2]: expected message_type 0-3 (incoming, outgoing, activity, template), "
+            "found a number above 3",
         ),
         (
             "chatwoot_conversations.json:conversation[2] (id 503)",
-            "csat_survey_response: rating 7 is not a whole number from 1 to 5",
+            "csat_survey_response.rating: expected a rating (a whole number from 1 to 5), "
+            "found a number above 5",
         ),
         (
             "chatwoot_conversations.json:conversation[3] (id 504)",
@@ -248,6 +256,55 @@ def test_chatwoot_conversations_from_the_list_api_shape() -> None:
         ),
         ("chatwoot_conversations.json:conversation[3] (id 504)", "no public customer message"),
     ]
+
+
+CUSTOMER_TEXT = "Hi, this is Maria Jansen (maria.jansen@example.com); my meter 4417 broke on Tuesday"
+MISPLACED = {
+    "zendesk": {
+        "id": 1,
+        "requester_id": 5,
+        "created_at": CUSTOMER_TEXT,
+        "comments": [{"author_id": 5, "body": "Help", "created_at": CUSTOMER_TEXT}],
+        "satisfaction_rating": {"score": CUSTOMER_TEXT},
+    },
+    "freshdesk": {
+        "id": 1,
+        "created_at": CUSTOMER_TEXT,
+        "description_text": "Help",
+        "conversations": [{"body_text": "Reply", "created_at": CUSTOMER_TEXT}],
+        "satisfaction_rating": {"ratings": {"default_question": CUSTOMER_TEXT}},
+    },
+    "zammad": {
+        "id": 1,
+        "created_at": CUSTOMER_TEXT,
+        "articles": [
+            {"sender": "Customer", "body": "Help", "created_at": CUSTOMER_TEXT},
+            {"sender": CUSTOMER_TEXT, "body": "Reply"},
+        ],
+    },
+    "chatwoot": {
+        "id": 1,
+        "created_at": CUSTOMER_TEXT,
+        "messages": [
+            {"message_type": 0, "content": "Help", "created_at": CUSTOMER_TEXT},
+            {"message_type": CUSTOMER_TEXT, "content": "Reply"},
+        ],
+        "csat_survey_response": {"rating": CUSTOMER_TEXT},
+    },
+}
+
+
+@pytest.mark.parametrize("source", sorted(MISPLACED))
+def test_problems_describe_a_misplaced_value_without_quoting_it(source: str, tmp_path: Path) -> None:
+    path = tmp_path / "export.jsonl"
+    path.write_text(json.dumps(MISPLACED[source]) + "\n", encoding="utf-8")
+    tickets, problems = _split(list(read_history(path, source)))
+    assert list(tickets) == ["1"]
+    assert len(problems) >= 3
+    for problem in problems:
+        assert f"found a text of {len(CUSTOMER_TEXT)} characters" in problem.message
+        for word in ("Maria", "Jansen", "@", "example.com", "meter", "4417", "Tuesday"):
+            assert word not in problem.message
 
 
 @pytest.mark.parametrize(

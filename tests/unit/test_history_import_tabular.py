@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from suggest.errors import InputError
 from training.history import ColumnMap, Csat, HistoryTicket, ImportProblem, Item, read_history, reader_for
-from training.history.values import csat_value, timestamp
+from training.history.values import TIMESTAMP_FORMATS, csat_value, describe, timestamp
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "history"
 CSV_COLUMNS = ColumnMap(
@@ -75,11 +75,14 @@ def test_csv_problems_name_the_line_where_the_row_starts() -> None:
         ("tickets.csv:line 5", "no ticket id ('ticket_id' is missing or empty)"),
         (
             "tickets.csv:line 6 (id T-4)",
-            "column 'rating': rating 'great' is not good/bad, a fraction from 0.0 to 1.0 "
-            "or a whole number from 1 to 5",
+            "column 'rating': expected a rating (good/bad, a fraction from 0.0 to 1.0 "
+            "or a whole number from 1 to 5), found a text of 5 characters",
         ),
         ("tickets.csv:line 7", "has 13 cells, the header has 12"),
-        ("tickets.csv:line 8 (id T-6)", "column 'opened': 'next tuesday' is not a timestamp"),
+        (
+            "tickets.csv:line 8 (id T-6)",
+            f"column 'opened': expected a timestamp ({TIMESTAMP_FORMATS}), found a text of 12 characters",
+        ),
         ("tickets.csv:line 9 (id T-7)", "column 'body' is missing or empty"),
     ]
 
@@ -112,7 +115,10 @@ def test_jsonl_threads_keep_their_authors_and_order() -> None:
     assert tickets["5"].csat == Csat(0.5, None, None)  # the middle of the scale is neither
     assert tickets["5"].language == "el"
     assert [(p.location, p.message.split(";")[0]) for p in problems] == [
-        ("threads.jsonl:line 2 (id C-2)", "thread[1]: author 'bot' is not customer, agent or system"),
+        (
+            "threads.jsonl:line 2 (id C-2)",
+            "thread[1].author: expected customer, agent or system, found a text of 3 characters",
+        ),
         ("threads.jsonl:line 3", "not valid JSON (Invalid control character at character 87)"),
         ("threads.jsonl:line 4 (id C-4)", "no public customer message"),
     ]
@@ -176,6 +182,26 @@ def test_csat_values(value: object, scale: int, expected: Csat | None) -> None:
 def test_bad_csat_values_raise(value: object) -> None:
     with pytest.raises(ValueError, match="rating"):
         csat_value(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "nothing (null)"),
+        (True, "true/false"),
+        (7, "a number above 5"),
+        (0, "a number below 1"),
+        (2.5, "a number with a fraction"),
+        (float("inf"), "a number that is not finite"),
+        (" 0612345678 ", "a number of 10 digits written as text"),
+        ("2024-13-01", "a text of 10 characters, digits and punctuation only"),
+        ("Jan, jan@example.nl", "a text of 19 characters"),
+        (["Jan"], "a list of 1 item"),
+        ({"name": "Jan"}, "an object"),
+    ],
+)
+def test_describe_names_the_kind_of_value_never_its_content(value: object, expected: str) -> None:
+    assert describe(value, low=1, high=5) == expected
 
 
 def test_progress_reports_bytes_up_to_the_file_size(tmp_path: Path) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
@@ -28,14 +29,16 @@ from kb.store.history import (
 )
 from kb.store.tenants import ensure_tenant
 from suggest.errors import ConfigError, NotFoundError
+from training.data import parse_label
 from training.history import ColumnMap, ImportProblem, Item, ingest, read_history
 from training.history.ingest import (
     MAX_PROBLEMS_KEPT,
     import_history,
     labelled_examples,
     load_redaction_rules,
-    replies_by_label,
 )
+from training.mining import load_mining_rules
+from training.mining.replies import label_of
 from training.redact import Redactor
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "history"
@@ -359,26 +362,22 @@ def test_memory_stays_flat_on_a_large_stream(store: Store, tmp_path: Path) -> No
     assert peak < path.stat().st_size / 3, f"peak {peak:,} bytes for a {path.stat().st_size:,}-byte export"
 
 
-def test_labelled_examples_and_replies_for_mining(store: Store) -> None:
-    reply = {"author": "agent", "agent": True, "public": True, "created_at": None, "text": "Done."}
-    note = reply | {"public": False, "text": "internal"}
+def test_labelled_examples_from_the_stored_history(store: Store) -> None:
     with store.session() as session:
         import_id = new_import(session)
         rows = [
-            record("1", fields={"intent": "billing"}, thread=[reply, note]),
-            record("2", fields={"intent": "OOS"}, language="und", thread=[note]),
+            record("1", fields={"intent": " billing "}),
+            record("2", fields={"intent": "OOS"}, language="und"),
             record("3", fields={"intent": " "}),
-            record("4", fields={"type": "question"}, thread=[reply]),
+            record("4", fields={"type": "question"}),
         ]
         upsert_tickets(session, "acme", rows, import_id=import_id)
         examples = labelled_examples(session, "acme")
-        mined = list(replies_by_label(session, "acme"))
     assert [(e.text, e.label, e.language) for e in examples] == [
         ("question 1", "billing", "en"),
         ("question 2", None, None),  # out of scope; "und" is no language
         ("question 3", None, "en"),
     ]
-    assert mined == [("billing", ["Done."]), (None, ["Done."])]  # ticket 2 has only a note
 
 
 def test_redaction_rules_come_from_the_tenant_file(tmp_path: Path) -> None:
@@ -394,3 +393,40 @@ def test_redaction_rules_come_from_the_tenant_file(tmp_path: Path) -> None:
     (folder / "redaction.yaml").write_text("custom: [unclosed\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not readable YAML"):
         load_redaction_rules(tmp_path, "acme")
+
+
+@pytest.mark.parametrize(
+    ("load", "file_name", "settings"),
+    [
+        (load_redaction_rules, "redaction.yaml", "custom, postal_countries, phone_regions, ambiguous_names"),
+        (load_mining_rules, "mining.yaml", "order_patterns"),
+    ],
+)
+def test_tenant_yaml_files_fail_alike_naming_the_file_and_the_field(
+    tmp_path: Path, load: Callable[[Path, str], BaseModel], file_name: str, settings: str
+) -> None:
+    defaults = load(tmp_path, "acme")  # no file
+    path = tmp_path / "tenants" / "acme" / file_name
+    path.parent.mkdir(parents=True)
+    path.write_text("", encoding="utf-8")
+    assert load(tmp_path, "acme") == defaults
+    path.write_text("- a list\n", encoding="utf-8")
+    with pytest.raises(
+        ConfigError, match=rf"acme/{file_name} must hold a mapping of settings \({settings}\)"
+    ):
+        load(tmp_path, "acme")
+    path.write_text("colour: blue\n", encoding="utf-8")
+    with pytest.raises(
+        ConfigError,
+        match=rf"acme/{file_name}: the \w+ rules are invalid: colour: Extra inputs are not permitted\. Fix",
+    ):
+        load(tmp_path, "acme")
+
+
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [(" billing ", "billing"), ("OOS", None), ("Out-Of-Scope", None), ("  ", None), (None, None), (7, "7")],
+)
+def test_files_history_and_mining_read_labels_alike(value: object, label: str | None) -> None:
+    assert parse_label(value) == label
+    assert label_of({"intent": value}, "intent") == label

@@ -5,6 +5,7 @@ stored for review, and accepting or rejecting them. Histories are imported throu
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,12 +14,22 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
 
 from kb.db.schema import CannedResponse, ReplyDraft
 from kb.library import Library
+from kb.store import drafts as store_drafts
 from kb.store.canned import canned_record, get_canned
-from kb.store.drafts import DraftEdit, accept_draft, get_draft, list_drafts, reject_draft
+from kb.store.drafts import (
+    DraftEdit,
+    MinedDraft,
+    accept_draft,
+    get_draft,
+    list_drafts,
+    reject_draft,
+    save_mined,
+)
 from kb.templates import render_template, template_problems
 from suggest.embed.fake import HashingEmbedder
 from suggest.errors import ConfigError, ConflictError, InputError, NotFoundError
@@ -27,8 +38,16 @@ from training.history import Author, HistoryTicket
 from training.history.ingest import import_history
 from training.history.types import Message
 from training.mining import Group, MiningOptions, MiningRules, cluster_group, mine_drafts, templatise
+from training.mining.cluster import embedding_text
+from training.mining.mine import draft_title
 from training.mining.replies import first_reply
-from training.mining.templatise import compile_order_patterns, load_mining_rules, marker_notes, mining_file
+from training.mining.templatise import (
+    EXPRESSION,
+    compile_order_patterns,
+    load_mining_rules,
+    marker_notes,
+    mining_file,
+)
 from training.redact import RedactionRules, Redactor
 
 FIRST = [
@@ -290,6 +309,76 @@ def test_accept_validates_the_edited_template_and_refuses_taken_external_ids(lib
         assert session.scalar(select(func.count()).select_from(CannedResponse)) == 1
 
 
+def test_two_accepts_at_once_publish_a_draft_once(library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both requests read the draft as pending before either writes; only one may publish it."""
+    _import(library, "acme", (_ticket(n, REFUND) for n in range(3)))
+    mine_drafts(library.store, "acme", library.embedder)
+    [draft] = _drafts(library)
+    both_read = threading.Barrier(2, timeout=10)
+    check = store_drafts._check_markers
+
+    def after_both_read(*args: object) -> None:
+        both_read.wait()
+        check(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_drafts, "_check_markers", after_both_read)
+    outcomes: dict[str, str] = {}
+
+    def accept(name: str) -> None:
+        try:
+            with library.store.session() as session:
+                accept_draft(session, "acme", draft.id, DraftEdit(external_id=name), reviewer=name)
+            outcomes[name] = "accepted"
+        except ConflictError as err:
+            outcomes[name] = str(err)
+
+    threads = [threading.Thread(target=accept, args=(name,)) for name in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    [winner] = [name for name, outcome in outcomes.items() if outcome == "accepted"]
+    [refused] = [outcome for outcome in outcomes.values() if outcome != "accepted"]
+    assert f"accepted already as canned response '{winner}'" in refused
+    with library.store.session() as session:
+        assert session.scalars(select(CannedResponse.external_id)).all() == [winner]
+        stored = get_draft(session, "acme", draft.id)
+        assert (stored.status, stored.canned_id, stored.reviewed_by) == ("accepted", winner, winner)
+
+
+def _mined(body: str, uses: int) -> MinedDraft:
+    return MinedDraft("refund", "en", "Refund", body, (), (), uses, 0.5, ("48100",))
+
+
+def test_a_draft_stored_by_another_mining_run_meanwhile_is_merged_not_a_500(library: Library) -> None:
+    """Two mining runs of one tenant: the other one stores the draft after this one read the stored
+    drafts; this one's insert breaks the unique fingerprint and it merges again."""
+    body = "Your refund is on its way."
+
+    def other_run(*_args: object) -> None:
+        with library.store.session() as other:
+            assert save_mined(other, "acme", "refund", "en", [_mined(body, 3)]) == ["created"]
+
+    with library.store.session() as session:
+        event.listen(session, "before_flush", other_run, once=True)
+        assert save_mined(session, "acme", "refund", "en", [_mined(body, 5)]) == ["updated"]
+    [draft] = _drafts(library)
+    assert (draft.body, draft.usage_count, draft.status) == (body, 5, "pending")
+
+
+def test_mining_that_collides_twice_is_a_conflict(library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    tries: list[int] = []
+
+    def taken(*_args: object, **_kwargs: object) -> list[str]:
+        tries.append(1)
+        raise IntegrityError("INSERT INTO reply_drafts", {}, Exception("UNIQUE constraint failed"))
+
+    monkeypatch.setattr(store_drafts, "_merge", taken)
+    with library.store.session() as session, pytest.raises(ConflictError, match="Run mining once more"):
+        save_mined(session, "acme", "refund", "en", [_mined("Your refund is on its way.", 3)])
+    assert len(tries) == 2
+
+
 def test_mining_again_updates_counts_and_never_re_offers_a_rejected_reply(library: Library) -> None:
     _import(
         library, "acme", [_ticket(n, INVOICE) for n in range(5)] + [_ticket(n, REFUND) for n in range(5, 9)]
@@ -523,3 +612,10 @@ def test_tenant_order_patterns_come_from_mining_yaml(tmp_path: Path) -> None:
 )
 def test_ticket_and_order_cues_in_four_languages(text: str, expected: str) -> None:
     assert templatise(text).body == expected
+
+
+def test_titles_and_embedding_text_drop_the_same_expressions() -> None:
+    body = templatise("Hi [NAME], order HP-2026-1187 ships; type {{x}} to stop.").body
+    assert EXPRESSION.findall(body) == ["{{ customer_name }}", "{{ order_number }}", "{{ '{' }}"]
+    assert embedding_text(body).split() == ["Hi", ",", "order", "ships;", "type", "{x}}", "to", "stop."]
+    assert draft_title(body, None) == "Hi …, order … ships;"

@@ -19,7 +19,7 @@ from training.history.draft import Draft
 from training.history.jsonstream import records
 from training.history.types import Author, Csat, ImportProblem, Item, Progress
 from training.history.values import as_dict as _dict
-from training.history.values import csat_on_scale, field_text, named_fields, tags, text_or_none
+from training.history.values import csat_on_scale, describe, field_text, named_fields, tags, text_or_none
 
 MESSAGE_TYPES = {
     0: Author.CUSTOMER,
@@ -47,7 +47,7 @@ def _rating(draft: Draft, response: dict[str, Any]) -> Csat | None:
     try:
         return csat_on_scale(rating, 1, 5, text_or_none(response.get("feedback_message")))
     except ValueError as err:
-        draft.note(f"csat_survey_response: {err}; kept without a rating")
+        draft.note(f"csat_survey_response.rating: {err}; kept without a rating")
         return None
 
 
@@ -60,8 +60,8 @@ def _message(draft: Draft, n: int, message: Any) -> dict[str, Any]:
     author = MESSAGE_TYPES.get(kind) if isinstance(kind, int | str) and not isinstance(kind, bool) else None
     if author is None:
         draft.note(
-            f"messages[{n}]: message_type {kind!r} is not 0-3 (incoming, outgoing, activity, template); "
-            "the message was skipped"
+            f"messages[{n}]: expected message_type 0-3 (incoming, outgoing, activity, template), found "
+            f"{describe(kind, low=0, high=3)}; the message was skipped"
         )
         return {}
     sender = _dict(message.get("sender"))

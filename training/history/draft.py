@@ -43,11 +43,12 @@ class Draft:
     def note(self, message: str) -> None:
         self.problems.append(message)
 
-    def time(self, value: Any, what: str) -> datetime | None:
+    def time(self, value: Any, what: str, *, fix: str = "") -> datetime | None:
+        """The time, or None and a problem naming ``what``; ``fix`` is what to check, when known."""
         try:
             return timestamp(value)
         except ValueError as err:
-            self.note(f"{what}: {err}; kept without this time")
+            self.note(f"{what}: {err}; kept without this time{'; ' + fix if fix else ''}")
             return None
 
     def add(

@@ -19,6 +19,7 @@ from training.history.types import Author, Csat, ImportProblem, Item, Progress
 from training.history.values import (
     as_dict,
     csat_from_score,
+    describe,
     field_text,
     language_code,
     named_fields,
@@ -56,9 +57,10 @@ def _csat(draft: Draft, raw: dict[str, Any]) -> Csat | None:
     value = answers.get("default_question") if isinstance(answers, dict) else None
     if isinstance(value, int | float) and not isinstance(value, bool) and int(value) in RATINGS:
         return csat_from_score(RATINGS[int(value)], text_or_none(rating.get("feedback")))
+    number = isinstance(value, int | float) and not isinstance(value, bool)
     draft.note(
-        f"satisfaction rating {value!r} is not one of Freshdesk's answers "
-        f"({', '.join(map(str, sorted(RATINGS)))}); kept without a rating"
+        f"satisfaction rating: expected one of Freshdesk's answers ({', '.join(map(str, sorted(RATINGS)))}), "
+        f"found {'another number' if number else describe(value)}; kept without a rating"
     )
     return None
 

@@ -6,8 +6,8 @@ for any export; a crash loses at most the batch in flight, and importing the fil
 agents' names serve redaction and are then dropped. The CSAT comment is not stored: free text that
 nothing trains on is only a privacy risk.
 
-The readers for later steps are here too, because they speak training's terms (``Example``,
-out-of-scope labels): ``labelled_examples`` for the heads and ``replies_by_label`` for mining.
+``labelled_examples`` reads the stored tickets back as training examples for the heads (mining reads
+its replies with ``training.mining.replies``).
 """
 
 from __future__ import annotations
@@ -15,26 +15,23 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
-import yaml
-from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from kb.db.engine import session_factory
 from kb.store.history import TicketRecord, iter_tickets, start_import, update_import, upsert_tickets
 from kb.store.tenants import get_tenant
-from suggest.errors import ConfigError
 from suggest.language import UNDETERMINED, detect_language
-from training.data import OUT_OF_SCOPE_LABELS, Example
+from training.data import Example, parse_label
 from training.history.types import Author, HistoryTicket, ImportProblem
 from training.history.values import language_code
 from training.redact import PLACEHOLDERS, RedactionReport, RedactionRules, Redactor
-from training.tenant_models import tenant_dir
+from training.tenant_config import load_tenant_yaml, tenant_file
 
 log = logging.getLogger(__name__)
 MAX_PROBLEMS_KEPT = 200
@@ -71,31 +68,17 @@ class ImportSummary:
         }
 
 
+REDACTION_FILE = "redaction.yaml"
+
+
 def redaction_file(data_dir: Path, tenant: str) -> Path:
-    return tenant_dir(data_dir, tenant) / "redaction.yaml"
+    return tenant_file(data_dir, tenant, REDACTION_FILE)
 
 
 def load_redaction_rules(data_dir: Path, tenant: str) -> RedactionRules:
     """The tenant's ``redaction.yaml`` (docs/redaction.md), or the default rules when it has none."""
-    path = redaction_file(data_dir, tenant)
-    if not path.is_file():
-        return RedactionRules()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise ConfigError(f"{path} is not readable YAML ({err}); fix the file or remove it.") from None
-    if data is None:
-        return RedactionRules()
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{path} must hold a mapping (custom, postal_countries, phone_regions, ambiguous_names), "
-            f"found {type(data).__name__}."
-        )
-    try:
-        return RedactionRules.model_validate(data)
-    except ValidationError as err:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in err.errors())
-        raise ConfigError(f"{path}: the redaction rules are invalid: {problems}.") from None
+    rules = load_tenant_yaml(data_dir, tenant, REDACTION_FILE, RedactionRules, what="redaction rules")
+    return RedactionRules() if rules is None else rules
 
 
 class _TicketRedactor:
@@ -267,31 +250,16 @@ def import_history(
     return run.summary
 
 
-def _label(value: object) -> str | None:
-    label = str(value).strip()
-    return None if label.lower() in OUT_OF_SCOPE_LABELS else label
-
-
 def labelled_examples(session: Session, tenant: str, label_field: str = "intent") -> list[Example]:
     """The tenant's stored tickets as training examples: the redacted ticket text and
     ``fields[label_field]``. An empty or out-of-scope label (``none``, ``oos``, ...) gives an
     out-of-scope example (label None); tickets without the field are left out."""
     return [
         Example(
-            row.text, _label(row.fields[label_field]), None if row.language == UNDETERMINED else row.language
+            row.text,
+            parse_label(row.fields[label_field]),
+            None if row.language == UNDETERMINED else row.language,
         )
         for row in iter_tickets(session, tenant)
         if label_field in row.fields
     ]
-
-
-def replies_by_label(
-    session: Session, tenant: str, label_field: str = "intent"
-) -> Iterator[tuple[str | None, list[str]]]:
-    """``(label, the public agent replies' redacted texts)`` per ticket that has replies, streamed;
-    for mining canned responses per intent. The label is None for out-of-scope and unlabelled tickets."""
-    for row in iter_tickets(session, tenant):
-        replies = [m["text"] for m in row.thread if m.get("agent") and m.get("public")]
-        if replies:
-            value = row.fields.get(label_field)
-            yield (None if value is None else _label(value)), replies

@@ -22,7 +22,7 @@ from training.data import cell
 from training.history.draft import Draft
 from training.history.jsonstream import records
 from training.history.types import Author, Csat, ImportProblem, Item, Progress
-from training.history.values import csat_value, field_text, tags, text_or_none
+from training.history.values import csat_value, describe, field_text, tags, text_or_none
 
 _PROGRESS_EVERY = 200
 AUTHORS = {a.value: a for a in Author}
@@ -137,15 +137,18 @@ def _thread(draft: Draft, value: Any) -> None:
             draft.note(f"thread: not valid JSON ({err.msg} at character {err.pos})")
             return
     if not isinstance(value, list):
-        draft.note(f"thread: expected a JSON list of messages, found {type(value).__name__}")
+        draft.note(f"thread: expected a JSON list of messages, found {describe(value)}")
         return
     for n, message in enumerate(value):
-        author = (
-            AUTHORS.get(str(message.get("author", "")).strip().lower()) if isinstance(message, dict) else None
-        )
-        if not isinstance(message, dict) or author is None:
-            found = message.get("author") if isinstance(message, dict) else type(message).__name__
-            draft.note(f"thread[{n}]: author {found!r} is not customer, agent or system; message skipped")
+        if not isinstance(message, dict):
+            draft.note(f"thread[{n}]: expected a message object, found {describe(message)}; message skipped")
+            continue
+        author = AUTHORS.get(str(message.get("author", "")).strip().lower())
+        if author is None:
+            draft.note(
+                f"thread[{n}].author: expected customer, agent or system, found "
+                f"{describe(message.get('author'))}; message skipped"
+            )
             continue
         draft.add(
             author,
@@ -162,7 +165,10 @@ def _csat(draft: Draft, columns: ColumnMap, row: dict[str, Any]) -> Csat | None:
     try:
         return csat_value(row.get(columns.csat), scale_max=columns.csat_scale)
     except ValueError as err:
-        draft.note(f"column '{columns.csat}': {err}; kept without a rating")
+        draft.note(
+            f"column '{columns.csat}': {err}; kept without a rating; check that --csat-col names the "
+            "rating column and --csat-scale its highest whole number"
+        )
         return None
 
 
@@ -172,7 +178,11 @@ def _ticket(source: str, location: str, row: dict[str, Any], columns: ColumnMap)
         yield from draft.problems_only()
         return
     created_at = (
-        draft.time(row.get(columns.created_at), f"column '{columns.created_at}'")
+        draft.time(
+            row.get(columns.created_at),
+            f"column '{columns.created_at}'",
+            fix="check that --created-col names the column of the tickets' times",
+        )
         if columns.created_at
         else None
     )

@@ -1,7 +1,9 @@
 """Cell and field values every source shares: times, text, ratings, tags and addresses.
 
 Each parser raises ``ValueError`` with a sentence a person can act on; the ticket builder turns it
-into a located problem and keeps the ticket without that value.
+into a located problem and keeps the ticket without that value. The sentence says what kind of value
+was found (``describe``), never what it says: problems are stored with the import and printed, and a
+column mapped by mistake would otherwise copy customer text, names and addresses into them.
 """
 
 from __future__ import annotations
@@ -29,30 +31,68 @@ GOOD = {"good", "satisfied", "positive", "happy", "yes", "thumbs_up", "👍"}
 BAD = {"bad", "unsatisfied", "dissatisfied", "negative", "unhappy", "no", "thumbs_down", "👎"}
 
 
+TIMESTAMP_FORMATS = "ISO 8601 such as 2024-03-01T09:30:00Z, or Unix seconds or milliseconds"
+_PUNCTUATED_DIGITS = re.compile(r"[\d\s:./+TZ-]*\d[\d\s:./+TZ-]*")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def describe(value: Any, *, low: float | None = None, high: float | None = None) -> str:
+    """What kind of value this is, for a problem message, without its content: ``a text of 143
+    characters``, ``a number above 5``. ``low``/``high`` is the range a number should have been in."""
+    if isinstance(value, str):
+        return _describe_text(value.strip())
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _describe_number(value, low, high)
+    if isinstance(value, list):
+        return f"a list of {_plural(len(value), 'item')}"
+    kinds = {type(None): "nothing (null)", bool: "true/false", dict: "an object"}
+    return kinds.get(type(value), f"a value of type {type(value).__name__}")
+
+
+def _describe_text(text: str) -> str:
+    if text.isdigit():
+        return f"a number of {_plural(len(text), 'digit')} written as text"
+    if _PUNCTUATED_DIGITS.fullmatch(text):
+        return f"a text of {_plural(len(text), 'character')}, digits and punctuation only"
+    return f"a text of {_plural(len(text), 'character')}"
+
+
+def _describe_number(number: float, low: float | None, high: float | None) -> str:
+    if not math.isfinite(number):
+        return "a number that is not finite"
+    if high is not None and number > high:
+        return f"a number above {high:g}"
+    if low is not None and number < low:
+        return f"a number below {low:g}"
+    return "a whole number" if float(number).is_integer() else "a number with a fraction"
+
+
 def timestamp(value: Any) -> datetime | None:
     """ISO 8601 (``Z`` or an offset; without one it is taken as UTC) or Unix seconds/milliseconds,
     as aware UTC. None and empty text are "no time"; anything else unreadable raises."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a timestamp")
     if isinstance(value, str) and _EPOCH_TEXT.fullmatch(value.strip()):
         value = float(value)
-    if isinstance(value, int | float):
+    if isinstance(value, int | float) and not isinstance(value, bool):
         seconds = value / 1000 if abs(value) >= _EPOCH_MS else value
         try:
             return datetime.fromtimestamp(seconds, tz=UTC)
         except (OverflowError, OSError, ValueError):
-            raise ValueError(f"{value!r} is not a Unix time in seconds or milliseconds") from None
+            raise ValueError(
+                f"expected a timestamp ({TIMESTAMP_FORMATS}), found a number out of range"
+            ) from None
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError(
-                f"{value!r} is not a timestamp; expected ISO 8601 (2024-03-01T09:30:00Z) or Unix seconds"
-            ) from None
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    raise ValueError(f"expected a timestamp, found {type(value).__name__}")
+            pass
+        else:
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    raise ValueError(f"expected a timestamp ({TIMESTAMP_FORMATS}), found {describe(value)}")
 
 
 def _tidy(text: str) -> str:
@@ -128,7 +168,8 @@ def csat_on_scale(value: Any, low: int, high: int, comment: str | None = None) -
     except (TypeError, ValueError):
         number = math.nan
     if not number.is_integer() or not low <= number <= high:
-        raise ValueError(f"rating {value!r} is not a whole number from {low} to {high}")
+        found = describe(number, low=low, high=high) if math.isfinite(number) else describe(value)
+        raise ValueError(f"expected a rating (a whole number from {low} to {high}), found {found}")
     return csat_from_score((number - low) / (high - low), comment)
 
 
@@ -143,14 +184,14 @@ def csat_value(value: Any, *, scale_max: int = 5, comment: str | None = None) ->
             return labelled
         if not _DIGITS.fullmatch(value.strip()):
             raise ValueError(
-                f"rating {value!r} is not good/bad, a fraction from 0.0 to 1.0 or a whole number "
-                f"from 1 to {scale_max}"
+                f"expected a rating (good/bad, a fraction from 0.0 to 1.0 or a whole number from 1 to "
+                f"{scale_max}), found {describe(value)}"
             )
         value = float(value) if "." in value else int(value)
     if isinstance(value, float) and 0.0 <= value <= 1.0:
         return csat_from_score(value, comment)
     if not isinstance(value, int | float) or isinstance(value, bool):
-        raise ValueError(f"expected a rating, found {type(value).__name__}")
+        raise ValueError(f"expected a rating, found {describe(value)}")
     return csat_on_scale(value, 1, scale_max, comment)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from training.history.draft import Draft
 from training.history.jsonstream import records
 from training.history.types import Author, ImportProblem, Item, Progress
-from training.history.values import field_text, named_fields, person, tags, text_or_none
+from training.history.values import describe, field_text, named_fields, person, tags, text_or_none
 
 SENDERS = {"customer": Author.CUSTOMER, "agent": Author.AGENT, "system": Author.SYSTEM}
 SENDER_IDS = {1: Author.AGENT, 2: Author.CUSTOMER, 3: Author.SYSTEM}
@@ -43,8 +43,8 @@ def _article(draft: Draft, n: int, article: Any) -> tuple[str | None, str | None
     if author is None:
         found = article.get("sender", article.get("sender_id"))
         draft.note(
-            f"articles[{n}]: sender {found!r} is not Customer, Agent or System (sender_id 2, 1, 3); "
-            "the article was skipped"
+            f"articles[{n}]: expected the sender Customer, Agent or System (sender_id 2, 1, 3), found "
+            f"{describe(found, low=1, high=3)}; the article was skipped"
         )
         return None, None
     content_type = text_or_none(article.get("content_type"))

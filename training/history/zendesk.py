@@ -28,6 +28,7 @@ from training.history.types import Author, Csat, ImportProblem, Item, Progress
 from training.history.values import (
     csat_from_label,
     csat_on_scale,
+    describe,
     field_text,
     language_code,
     named_fields,
@@ -144,8 +145,10 @@ def _csat(draft: Draft, rating: Any) -> Csat | None:
     try:
         return csat_on_scale(score, 1, 5, comment)
     except ValueError:
+        number = isinstance(score, int | float) and not isinstance(score, bool)
         draft.note(
-            f"satisfaction_rating.score {score!r} is not good, bad, offered, unoffered or 1-5; "
+            "satisfaction_rating.score: expected good, bad, offered, unoffered or a whole number from 1 "
+            f"to 5, found {describe(score, low=1, high=5) if number else describe(score)}; "
             "kept without a rating"
         )
         return None

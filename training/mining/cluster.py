@@ -22,7 +22,6 @@ for unit vectors, the summed similarity of variant i to every reply is ``v_i · 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -30,13 +29,12 @@ import numpy as np
 
 from kb.store.drafts import normalise_body
 from suggest.protocols import Embedder
-from training.mining.templatise import MARKER, Template
+from training.mining.templatise import EXPRESSION, MARKER, Template
 
 DEFAULT_THRESHOLD = 0.95
 EMBED_BATCH = 64
 BLOCK = 256
 """Variants compared with the leaders in one matrix product."""
-_EXPRESSION = re.compile(r"\{\{.*?\}\}")
 
 
 @dataclass
@@ -89,7 +87,7 @@ class Group:
 def embedding_text(body: str) -> str:
     """What is embedded: the reply without its variables and markers, which every reply shares and
     which would pull unrelated replies together; the body itself if nothing else is left."""
-    plain = MARKER.sub(" ", _EXPRESSION.sub(" ", body)).strip()
+    plain = MARKER.sub(" ", EXPRESSION.sub(" ", body)).strip()
     return plain or body
 
 

@@ -32,13 +32,19 @@ from suggest.errors import InputError
 from suggest.protocols import Embedder
 from training.mining.cluster import DEFAULT_THRESHOLD, Cluster, Group, cluster_group
 from training.mining.replies import iter_first_replies, languages
-from training.mining.templatise import MARKER, MiningRules, check_template, compile_order_patterns, templatise
+from training.mining.templatise import (
+    EXPRESSION,
+    MARKER,
+    MiningRules,
+    check_template,
+    compile_order_patterns,
+    templatise,
+)
 
 Progress = Callable[[int, int], None]
 """``(tickets read, tickets in the history)``."""
 PROGRESS_EVERY = 500
 TITLE_CHARS = 80
-_EXPRESSION = re.compile(r"\{\{.*?\}\}")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 
 
@@ -96,11 +102,11 @@ def draft_title(body: str, intent: str | None) -> str:
     """A short title: the first sentence of three words or more (greetings and sign-offs are shorter)
     without variables or markers, else the first such sentence with them elided."""
     sentences = [_plain(s) for line in body.splitlines() for s in _SENTENCE_END.split(line) if s.strip()]
-    elided = [_plain(MARKER.sub("…", _EXPRESSION.sub("…", s))) for s in sentences]
+    elided = [_plain(MARKER.sub("…", EXPRESSION.sub("…", s))) for s in sentences]
     long = [
-        (s, e) for s, e in zip(sentences, elided, strict=True) if len(_EXPRESSION.sub(" ", s).split()) >= 3
+        (s, e) for s, e in zip(sentences, elided, strict=True) if len(EXPRESSION.sub(" ", s).split()) >= 3
     ]
-    clean = [s for s, _ in long if not _EXPRESSION.search(s) and not MARKER.search(s)]
+    clean = [s for s, _ in long if not EXPRESSION.search(s) and not MARKER.search(s)]
     title = clean[0] if clean else long[0][1] if long else (elided[0] if elided else "")
     if len(title) > TITLE_CHARS:
         title = title[: TITLE_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kb.db.schema import HistoryTicketRow
-from training.data import OUT_OF_SCOPE_LABELS
+from training.data import parse_label
 
 T = HistoryTicketRow
 MAX_LABEL = 200
@@ -50,11 +50,8 @@ def first_reply(thread: Sequence[Mapping[str, Any]]) -> str | None:
 
 
 def label_of(fields: Mapping[str, Any], label_field: str) -> str | None:
-    value = fields.get(label_field)
-    if value is None:
-        return None
-    label = str(value).strip()
-    return None if not label or label.lower() in OUT_OF_SCOPE_LABELS else label[:MAX_LABEL]
+    label = parse_label(fields.get(label_field))
+    return None if label is None else label[:MAX_LABEL]
 
 
 def languages(session: Session, tenant_id: str) -> list[str]:

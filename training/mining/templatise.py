@@ -16,15 +16,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from kb.templates import template_problems
 from kb.vocabulary import VARIABLES
-from suggest.errors import ConfigError
 from training.mining.dates import DATE, TIME, mark_dates
 from training.redact.fold import Folded, fold
-from training.tenant_models import tenant_dir
+from training.tenant_config import load_tenant_yaml, tenant_file
 
 PLACEHOLDER_VARIABLES = {
     "[FIRST_NAME]": "customer_first_name",
@@ -35,6 +33,8 @@ PLACEHOLDER_VARIABLES = {
 }
 """Redaction placeholders a variable can fill (the last two come from tenants' custom rules)."""
 MARKER = re.compile(r"\[[A-Z][A-Z0-9_]{0,39}\]")
+EXPRESSION = re.compile(r"\{\{.*?\}\}")
+"""A ``{{ … }}`` expression in a template body: a variable, or a literal brace printed as a constant."""
 _SENTINELS = {name: chr(0xE010 + n) for n, name in enumerate(sorted(VARIABLES))}
 """Each variable is one private-use character until the literal text around it is escaped: no pattern
 for numbers or cue words can match inside it."""
@@ -99,23 +99,17 @@ class MiningRules(BaseModel):
         return patterns
 
 
+MINING_FILE = "mining.yaml"
+
+
 def mining_file(data_dir: Path, tenant: str) -> Path:
-    return tenant_dir(data_dir, tenant) / "mining.yaml"
+    return tenant_file(data_dir, tenant, MINING_FILE)
 
 
 def load_mining_rules(data_dir: Path, tenant: str) -> MiningRules:
     """The tenant's ``mining.yaml``, or the defaults when it has none."""
-    path = mining_file(data_dir, tenant)
-    if not path.is_file():
-        return MiningRules()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return MiningRules.model_validate(data)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise ConfigError(f"{path} is not readable YAML ({err}); fix the file or remove it.") from None
-    except ValidationError as err:
-        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in err.errors())
-        raise ConfigError(f"{path}: the mining rules are invalid: {problems}.") from None
+    rules = load_tenant_yaml(data_dir, tenant, MINING_FILE, MiningRules, what="mining rules")
+    return MiningRules() if rules is None else rules
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ def find_emails(scan: str) -> list[Span]:
 
 
 # A country code and two check digits, then alphanumerics with optional single spaces or dashes;
-# the country's IBAN length decides where the IBAN ends.
-_IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[ -]?[A-Za-z0-9]){8,}")
+# the country's IBAN length decides where the IBAN ends. 30 more characters reach the longest IBAN (34).
+_IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[ -]?[A-Za-z0-9]){8,30}")
 _ALNUM = re.compile(r"[A-Za-z0-9]")
 
 
@@ -42,24 +42,37 @@ def _iban_length(country: str) -> int | None:
         return None
 
 
+def _iban_end(scan: str, m: re.Match[str]) -> int | None:
+    """Where the IBAN starting at ``m`` ends, or None when the candidate is no valid IBAN."""
+    length = _iban_length(m.group()[:2].upper())
+    if length is None:
+        return None
+    end, taken = m.start(), 0
+    while taken < length and end < m.end():
+        if _ALNUM.match(scan, end):
+            taken += 1
+        end += 1
+    if taken < length or _ALNUM.match(scan, end):  # too short, or glued to more letters/digits
+        return None
+    try:
+        IBAN(re.sub(r"[^A-Za-z0-9]", "", scan[m.start() : end]), validate_bban=False)
+    except SchwiftyException:
+        return None
+    return end
+
+
 def find_ibans(scan: str) -> list[Span]:
+    """Each candidate is tried where it starts, and the search goes on right after it: a candidate
+    that swallows the next group ("AB12 NL91ABNA…", two IBANs in a row) must not hide that group."""
     spans: list[Span] = []
-    for m in _IBAN_START.finditer(scan):
-        length = _iban_length(m.group()[:2].upper())
-        if length is None:
-            continue
-        end, taken = m.start(), 0
-        while taken < length and end < m.end():
-            if _ALNUM.match(scan, end):
-                taken += 1
-            end += 1
-        if taken < length or _ALNUM.match(scan, end):  # too short, or glued to more letters/digits
-            continue
-        try:
-            IBAN(re.sub(r"[^A-Za-z0-9]", "", scan[m.start() : end]), validate_bban=False)
-        except SchwiftyException:
-            continue
-        spans.append(Span(m.start(), end, "iban"))
+    position = 0
+    while m := _IBAN_START.search(scan, position):
+        end = _iban_end(scan, m)
+        if end is None:
+            position = m.start() + 1
+        else:
+            spans.append(Span(m.start(), end, "iban"))
+            position = end
     return spans
 
 

@@ -17,7 +17,9 @@ from phonenumbers import Leniency, PhoneMetadata, PhoneNumberMatcher
 
 from training.redact.spans import MASK, Span
 
-_WINDOW = re.compile(r"(?<![\w+\-/.])(?:\+[ \t]?)?\(?[0-9][0-9 \t\u00a0()./\-]*[0-9]")
+_WINDOW = re.compile(r"(?:(?<![\w+\-/.])|(?<=[0-9])(?=\+))(?:\+[ \t]?)?\(?[0-9][0-9 \t\u00a0()./\-]*[0-9]")
+"""A window starts after a non-word character, or at a ``+`` glued to digits: "…4567+31 20…" holds two
+numbers, and the second must be found in the same pass as the first."""
 _SEVEN_DIGITS = re.compile(r"[0-9](?:[ \t\u00a0()./\-]{0,3}[0-9]){6}")
 _CHUNK = re.compile(r"[^ \t\u00a0]+")
 _NOT_PHONE = re.compile(
