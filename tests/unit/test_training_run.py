@@ -124,3 +124,17 @@ def test_cli_train_refuses_unclear_targets(args: list[str], message: str) -> Non
     result = runner.invoke(cli, ["train", *args])
     assert result.exit_code != 0
     assert message in str(result.exception) + result.output
+
+
+def test_a_tenant_run_applies_the_tenants_own_redaction_rules(tmp_path: Path) -> None:
+    from training.jobs.work import train_tenant
+
+    folder = tmp_path / "tenants" / "acme"
+    folder.mkdir(parents=True)
+    (folder / "redaction.yaml").write_text('custom:\n  contract: "CT-\\\\d{6}"\n', encoding="utf-8")
+    examples = [
+        Example(f"{e.text} about contract CT-{i:06d}", e.label) for i, e in enumerate(labelled_examples())
+    ]
+    run = train_tenant(tmp_path, "acme", fake_embedder(), OPTIONS, lambda: (examples, {"history": "acme"}))
+    stored = (run.run.version.folder / HOLDOUT).read_text(encoding="utf-8")
+    assert "CT-0" not in stored and stored.count("[CONTRACT]") == run.run.evaluation.examples

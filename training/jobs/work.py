@@ -22,7 +22,8 @@ from kb.store import Store
 from suggest.errors import InputError
 from suggest.protocols import Embedder
 from training.data import Example
-from training.history.ingest import labelled_examples
+from training.history.ingest import labelled_examples, load_redaction_rules
+from training.redact import Redactor
 from training.registry import (
     GateRefused,
     ModelRegistry,
@@ -152,7 +153,8 @@ def train_tenant(
             hooks.stage("fitting", "fitting and calibrating the intent model")
 
     registry = _HookedRegistry(data_dir, tenant, hooks)
-    result = run_training(registry, examples, embedder, options, source, progress=embedded)
+    redactor = Redactor(load_redaction_rules(data_dir, tenant))  # the tenant's own patterns too
+    result = run_training(registry, examples, embedder, options, source, progress=embedded, redactor=redactor)
     if not promote:
         return TenantRun(result, None, None)
     hooks.stage("promoting", f"promoting {result.version.version} through the gate")
