@@ -1,10 +1,18 @@
-"""Builders for knowledge-base tests: a Library on a temporary SQLite file, and small records."""
+"""Builders for knowledge-base tests: a Library on a temporary SQLite file, small records, and the API
+on the fake embedder with agent and admin keys."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.runtime import EmbedderFactory
 from kb.db.engine import make_engine
 from kb.index.vectors import IndexKind
 from kb.library import Library
@@ -12,7 +20,8 @@ from kb.records import ArticleIn, CannedIn
 from kb.store import Store
 from kb.store.articles import save_article
 from kb.store.canned import save_canned
-from kb.store.tenants import ensure_tenant
+from kb.store.tenants import create_key, ensure_tenant
+from suggest.config import load_settings
 from suggest.embed.fake import HashingEmbedder
 
 
@@ -61,3 +70,33 @@ def add(library: Library, tenant: str, *records: ArticleIn | CannedIn) -> list[i
             else:
                 ids.append(save_canned(session, tenant, record, source="test")[0].id)
     return ids
+
+
+def make_app(
+    data_dir: Path, *, embedder_factory: EmbedderFactory = HashingEmbedder, **settings: object
+) -> FastAPI:
+    """The API on a private data folder and the fake embedder; ``settings`` override the rest."""
+    return create_app(load_settings(data_dir=data_dir, embed_backend="fake", **settings), embedder_factory)
+
+
+@contextmanager
+def api_client(data_dir: Path) -> Iterator[TestClient]:
+    """A started API whose embedder is loaded, so no request races the warm-up and gets a 503."""
+    with TestClient(make_app(data_dir)) as client:
+        assert client.app.state.runtime.wait(10)  # type: ignore[attr-defined]
+        yield client
+
+
+def tenant_keys(app: FastAPI, *tenants: str) -> dict[str, dict[str, str]]:
+    """A fresh agent and admin key per tenant (tenants created if missing), each named after its scope."""
+    keys: dict[str, dict[str, str]] = {}
+    with app.state.store.session() as session:
+        for tenant in tenants:
+            ensure_tenant(session, tenant)
+            keys[tenant] = {s: create_key(session, tenant, s, [s]) for s in ("agent", "admin")}
+    return keys
+
+
+def bearer(key: str) -> dict[str, str]:
+    """Headers that authenticate with ``key`` the way clients are documented to."""
+    return {"Authorization": f"Bearer {key}"}

@@ -61,23 +61,15 @@ def create_job(
     kind: str = "intent",
 ) -> TrainingJob:
     """A queued job, for a worker to claim."""
-    job = J(
-        tenant_id=tenant_id,
-        kind=kind,
+    return _add_job(
+        session,
+        J(tenant_id=tenant_id, kind=kind, options=options, source=source, promote=promote),
+        requested_by,
         status="queued",
-        options=options,
-        source=source,
-        promote=promote,
-        progress=0.0,
         stage="queued",
         logs=[_line(f"queued by {requested_by}")],
-        cancel_requested=False,
         attempts=0,
-        requested_by=requested_by[:200],
     )
-    session.add(job)
-    session.flush()
-    return job
 
 
 def start_job(
@@ -94,23 +86,28 @@ def start_job(
     """A job created already running and owned by ``worker``, for a run in the foreground
     (``replykit train``): it is never queued, so no worker can claim it before its caller runs it."""
     at = now()
-    job = J(
-        tenant_id=tenant_id,
-        kind=kind,
+    return _add_job(
+        session,
+        J(tenant_id=tenant_id, kind=kind, options=options, source=source, promote=promote),
+        requested_by,
         status="running",
-        options=options,
-        source=source,
-        promote=promote,
-        progress=0.0,
         stage="starting",
         logs=[_line(f"started by {requested_by} in the foreground (attempt 1)", at)],
-        cancel_requested=False,
         attempts=1,
-        requested_by=requested_by[:200],
         started_at=at,
         heartbeat_at=at,
         worker=worker,
     )
+
+
+def _add_job(session: Session, job: TrainingJob, requested_by: str, **state: Any) -> TrainingJob:
+    """Give a new job the fields every new job starts with, plus ``state`` (queued or running), and
+    insert it, so that ``create_job`` and ``start_job`` cannot drift apart on the shared ones."""
+    job.progress = 0.0
+    job.cancel_requested = False
+    job.requested_by = requested_by[:200]
+    for name, value in state.items():
+        setattr(job, name, value)
     session.add(job)
     session.flush()
     return job

@@ -12,18 +12,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from api.app import create_app
 from api.cli.main import app
 from kb.db.engine import database_url, make_engine
 from kb.db.schema import ApiKey
 from kb.store import Store
-from kb.store.tenants import create_key, ensure_tenant
-from suggest.config import get_settings, load_settings
-from suggest.embed.fake import HashingEmbedder
+from kb.store.tenants import ensure_tenant
+from suggest.config import get_settings
 from tests.cli_helpers import (
     fake_backend,  # noqa: F401
     run_main,
 )
+from tests.kb_helpers import api_client, bearer, tenant_keys
 from tests.unit.test_mining import INVOICE, REFUND, VISIT, _ticket
 from training.history import HistoryTicket
 from training.history.ingest import import_history
@@ -39,29 +38,17 @@ def _history(store: Store, tenant: str, tickets: list[HistoryTicket]) -> None:
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = load_settings(data_dir=tmp_path, embed_backend="fake")
-    with TestClient(create_app(settings, embedder_factory=HashingEmbedder)) as client:
-        assert client.app.state.runtime.wait(10)  # type: ignore[attr-defined]
+    with api_client(tmp_path) as client:
         yield client
 
 
 def _keys(client: TestClient) -> dict[str, dict[str, str]]:
-    store = client.app.state.store  # type: ignore[attr-defined]
-    keys: dict[str, dict[str, str]] = {}
-    with store.session() as session:
-        for tenant in ("acme", "other"):
-            ensure_tenant(session, tenant)
-            keys[tenant] = {s: create_key(session, tenant, s, [s]) for s in ("agent", "admin")}
-    return keys
-
-
-def _auth(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
+    return tenant_keys(client.app, "acme", "other")  # type: ignore[arg-type]
 
 
 def test_mine_review_accept_and_reject_over_http(client: TestClient) -> None:
     keys = _keys(client)
-    admin = _auth(keys["acme"]["admin"])
+    admin = bearer(keys["acme"]["admin"])
     tickets = [_ticket(n, INVOICE) for n in range(6)] + [_ticket(n, REFUND) for n in range(6, 10)]
     tickets += [_ticket(n, VISIT, intent="visit") for n in range(10, 13)]
     _history(client.app.state.store, "acme", tickets)  # type: ignore[attr-defined]
@@ -118,13 +105,13 @@ def test_mine_review_accept_and_reject_over_http(client: TestClient) -> None:
 def test_drafts_need_an_admin_key_of_their_own_tenant(client: TestClient) -> None:
     keys = _keys(client)
     _history(client.app.state.store, "acme", [_ticket(n, INVOICE) for n in range(3)])  # type: ignore[attr-defined]
-    admin, agent = _auth(keys["acme"]["admin"]), _auth(keys["acme"]["agent"])
+    admin, agent = bearer(keys["acme"]["admin"]), bearer(keys["acme"]["agent"])
     assert client.post("/v1/drafts/mine", json={}, headers=agent).status_code == 403
     assert client.get("/v1/drafts", headers=agent).status_code == 403
     client.post("/v1/drafts/mine", json={}, headers=admin)
     [draft] = client.get("/v1/drafts", headers=admin).json()["items"]
     assert client.post(f"/v1/drafts/{draft['id']}/accept", headers=agent).status_code == 403
-    other = _auth(keys["other"]["admin"])
+    other = bearer(keys["other"]["admin"])
     assert client.get("/v1/drafts", headers=other).json()["total"] == 0
     assert client.get(f"/v1/drafts/{draft['id']}", headers=other).status_code == 404
     assert client.post(f"/v1/drafts/{draft['id']}/reject", headers=other).status_code == 404

@@ -29,6 +29,8 @@ from kb.store.history import (
 )
 from kb.store.tenants import ensure_tenant
 from suggest.errors import ConfigError, NotFoundError
+from tests.unit.test_history_import_tabular import CSV_COLUMNS as TABULAR_CSV_COLUMNS
+from tests.unit.test_history_import_tabular import FIXTURES
 from training.data import parse_label
 from training.history import ColumnMap, ImportProblem, Item, ingest, read_history
 from training.history.ingest import (
@@ -41,20 +43,7 @@ from training.mining import load_mining_rules
 from training.mining.replies import label_of
 from training.redact import Redactor
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "history"
-CSV_COLUMNS = ColumnMap(
-    id="ticket_id",
-    text="body",
-    subject="subject",
-    reply="agent_reply",
-    customer_name="name",
-    customer_email="email",
-    tags="labels",
-    csat="rating",
-    created_at="opened",
-    language="lang",
-    fields={"intent": "intent"},
-)
+CSV_COLUMNS = TABULAR_CSV_COLUMNS.model_copy(update={"fields": {"intent": "intent"}})
 THREAD_COLUMNS = ColumnMap(
     thread="thread",
     subject="subject",

@@ -9,10 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from kb.store.tenants import create_key, ensure_tenant
-from suggest.config import load_settings
 from suggest.embed.fake import HashingEmbedder
+from tests.kb_helpers import api_client, bearer, make_app, tenant_keys
 
 ARTICLE = {
     "external_id": "warranty-en",
@@ -45,39 +43,27 @@ CANNED = {
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = load_settings(data_dir=tmp_path, embed_backend="fake")
-    with TestClient(create_app(settings, embedder_factory=HashingEmbedder)) as client:
-        assert client.app.state.runtime.wait(10)  # type: ignore[attr-defined]
+    with api_client(tmp_path) as client:
         yield client
 
 
 def _keys(client: TestClient) -> dict[str, dict[str, str]]:
-    store = client.app.state.store  # type: ignore[attr-defined]
-    keys: dict[str, dict[str, str]] = {}
-    with store.session() as session:
-        for tenant in ("acme", "other"):
-            ensure_tenant(session, tenant)
-            keys[tenant] = {s: create_key(session, tenant, s, [s]) for s in ("agent", "admin")}
-    return keys
-
-
-def _auth(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
+    return tenant_keys(client.app, "acme", "other")  # type: ignore[arg-type]
 
 
 def test_keys_are_required_and_scopes_enforced(client: TestClient) -> None:
     keys = _keys(client)
     assert client.get("/v1/kb/articles").status_code == 401
-    assert client.get("/v1/kb/articles", headers=_auth("rk_wrong")).status_code == 401
-    assert client.get("/v1/kb/articles", headers=_auth(keys["acme"]["agent"])).status_code == 403
-    assert client.get("/v1/kb/articles", headers=_auth(keys["acme"]["admin"])).status_code == 200
+    assert client.get("/v1/kb/articles", headers=bearer("rk_wrong")).status_code == 401
+    assert client.get("/v1/kb/articles", headers=bearer(keys["acme"]["agent"])).status_code == 403
+    assert client.get("/v1/kb/articles", headers=bearer(keys["acme"]["admin"])).status_code == 200
     assert client.get("/v1/kb/articles", headers={"X-API-Key": keys["acme"]["admin"]}).status_code == 200
     search = {"text": "warranty"}
-    assert client.post("/v1/kb/search", json=search, headers=_auth(keys["acme"]["agent"])).status_code == 200
+    assert client.post("/v1/kb/search", json=search, headers=bearer(keys["acme"]["agent"])).status_code == 200
 
 
 def test_article_crud_round_trip(client: TestClient) -> None:
-    admin = _auth(_keys(client)["acme"]["admin"])
+    admin = bearer(_keys(client)["acme"]["admin"])
     created = client.post("/v1/kb/articles", json=ARTICLE, headers=admin)
     assert created.status_code == 201
     body = created.json()
@@ -95,10 +81,10 @@ def test_article_crud_round_trip(client: TestClient) -> None:
 def test_search_finds_content_saved_through_the_api(client: TestClient) -> None:
     keys = _keys(client)["acme"]
     client.post(
-        "/v1/kb/articles", json=ARTICLE, headers=_auth(keys["admin"])
+        "/v1/kb/articles", json=ARTICLE, headers=bearer(keys["admin"])
     )  # refresh runs after the response
     result = client.post(
-        "/v1/kb/search", json={"text": "panels 25 year warranty", "k": 3}, headers=_auth(keys["agent"])
+        "/v1/kb/search", json={"text": "panels 25 year warranty", "k": 3}, headers=bearer(keys["agent"])
     )
     assert result.status_code == 200
     hits = result.json()["hits"]
@@ -106,7 +92,7 @@ def test_search_finds_content_saved_through_the_api(client: TestClient) -> None:
 
 
 def test_canned_crud_versions_and_preview(client: TestClient) -> None:
-    admin = _auth(_keys(client)["acme"]["admin"])
+    admin = bearer(_keys(client)["acme"]["admin"])
     created = client.post("/v1/kb/canned", json=CANNED, headers=admin).json()
     url = f"/v1/kb/canned/{created['id']}"
     archived = client.put(url, json=CANNED | {"state": "archived"}, headers=admin).json()
@@ -137,7 +123,7 @@ def test_canned_crud_versions_and_preview(client: TestClient) -> None:
 def test_invalid_canned_responses_get_a_422_listing_each_problem(
     client: TestClient, change: dict[str, Any], fields: int
 ) -> None:
-    admin = _auth(_keys(client)["acme"]["admin"])
+    admin = bearer(_keys(client)["acme"]["admin"])
     response = client.post("/v1/kb/canned", json=CANNED | change, headers=admin)
     assert response.status_code == 422
     body = response.json()
@@ -147,8 +133,8 @@ def test_invalid_canned_responses_get_a_422_listing_each_problem(
 
 def test_another_tenants_items_are_404_not_403(client: TestClient) -> None:
     keys = _keys(client)
-    mine = client.post("/v1/kb/articles", json=ARTICLE, headers=_auth(keys["acme"]["admin"])).json()
-    theirs = _auth(keys["other"]["admin"])
+    mine = client.post("/v1/kb/articles", json=ARTICLE, headers=bearer(keys["acme"]["admin"])).json()
+    theirs = bearer(keys["other"]["admin"])
     url = f"/v1/kb/articles/{mine['id']}"
     assert client.get(url, headers=theirs).status_code == 404
     assert client.put(url, json=ARTICLE, headers=theirs).status_code == 404
@@ -157,7 +143,7 @@ def test_another_tenants_items_are_404_not_403(client: TestClient) -> None:
 
 
 def test_a_duplicate_external_id_is_a_409(client: TestClient) -> None:
-    admin = _auth(_keys(client)["acme"]["admin"])
+    admin = bearer(_keys(client)["acme"]["admin"])
     client.post("/v1/kb/articles", json=ARTICLE, headers=admin)
     other = client.post("/v1/kb/articles", json=ARTICLE | {"external_id": "second"}, headers=admin).json()
     response = client.put(f"/v1/kb/articles/{other['id']}", json=ARTICLE, headers=admin)
@@ -173,16 +159,15 @@ def test_search_waits_for_the_model_with_a_503(tmp_path: Path) -> None:
         release.wait(10)
         return HashingEmbedder()
 
-    settings = load_settings(data_dir=tmp_path, embed_backend="fake")
-    with TestClient(create_app(settings, embedder_factory=slow)) as client:
-        agent = _auth(_keys(client)["acme"]["agent"])
+    with TestClient(make_app(tmp_path, embedder_factory=slow)) as client:
+        agent = bearer(_keys(client)["acme"]["agent"])
         response = client.post("/v1/kb/search", json={"text": "x"}, headers=agent)
         release.set()
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
 
 
 def test_list_filters_are_bounded(client: TestClient) -> None:
-    admin = _auth(_keys(client)["acme"]["admin"])
+    admin = bearer(_keys(client)["acme"]["admin"])
     too_long = client.get("/v1/kb/articles", params={"q": "x" * 201}, headers=admin)
     bad_state = client.get("/v1/kb/canned", params={"state": "deleted"}, headers=admin)
     assert too_long.status_code == 422 and too_long.json()["problems"][0]["field"] == "query.q"
@@ -190,7 +175,7 @@ def test_list_filters_are_bounded(client: TestClient) -> None:
 
 
 def test_malformed_json_names_the_body_and_where_it_broke(client: TestClient) -> None:
-    agent = _auth(_keys(client)["acme"]["agent"])
+    agent = bearer(_keys(client)["acme"]["agent"])
     response = client.post(
         "/v1/kb/search", content=b'{"text":', headers=agent | {"content-type": "application/json"}
     )

@@ -15,13 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from api.app import create_app
 from api.cli import app as cli
 from kb.db.schema import ApiKey
-from kb.store.tenants import create_key, ensure_tenant
 from suggest.analysis.emotion import EmotionModel
-from suggest.config import get_settings, load_settings
-from suggest.embed.fake import HashingEmbedder
+from suggest.config import get_settings
 from suggest.errors import ConflictError, InputError, ModelCacheError, NotFoundError
 from suggest.models.manifest import verify_manifest
 from suggest.protocols import Embedder
@@ -33,6 +30,7 @@ from tests.analysis_helpers import (
     trained_intent,
 )
 from tests.cli_helpers import fake_backend  # noqa: F401
+from tests.kb_helpers import api_client, bearer, tenant_keys
 from training.data import Example
 from training.intent import TrainedIntent, save_intent, train_intent
 from training.registry import Evaluate, GateRefused, ModelRegistry, VersionInfo, registry_evaluator
@@ -316,20 +314,13 @@ def test_cli_lists_promotes_refuses_and_rolls_back() -> None:
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = load_settings(data_dir=tmp_path, embed_backend="fake")
-    with TestClient(create_app(settings, embedder_factory=HashingEmbedder)) as client:
-        assert client.app.state.runtime.wait(10)  # type: ignore[attr-defined]
+    with api_client(tmp_path) as client:
         yield client
 
 
 def api_keys(client: TestClient) -> dict[str, dict[str, str]]:
-    with client.app.state.store.session() as session:  # type: ignore[attr-defined]
-        ensure_tenant(session, TENANT)
-        made = {
-            "agent": create_key(session, TENANT, "a", ["agent"]),
-            "admin": create_key(session, TENANT, "b", ["admin"]),
-        }
-    return {scope: {"Authorization": f"Bearer {key}"} for scope, key in made.items()}
+    made = tenant_keys(client.app, TENANT)[TENANT]  # type: ignore[arg-type]
+    return {scope: bearer(key) for scope, key in made.items()}
 
 
 def test_api_lists_promotes_with_the_gate_and_rolls_back(client: TestClient, tmp_path: Path) -> None:
@@ -364,7 +355,7 @@ def test_api_lists_promotes_with_the_gate_and_rolls_back(client: TestClient, tmp
     back = client.post("/v1/models/intent/rollback", headers=keys["admin"])
     assert back.status_code == 200 and back.json()["version"] == good.version
     with client.app.state.store.session() as session:  # type: ignore[attr-defined]
-        admin_id = session.scalars(select(ApiKey.id).where(ApiKey.name == "b")).one()
+        admin_id = session.scalars(select(ApiKey.id).where(ApiKey.name == "admin")).one()
     history = [json.loads(line) for line in (registry.root / "history.jsonl").read_text().splitlines()]
     assert [(e["action"], e["actor"]) for e in history] == [
         (action, f"api:key {admin_id}") for action in ("promote", "force", "rollback")

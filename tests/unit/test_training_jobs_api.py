@@ -21,13 +21,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.app import create_app
 from kb.db.schema import ApiKey
 from kb.store import Store
 from kb.store import jobs as store_jobs
-from kb.store.tenants import create_key, ensure_tenant
-from suggest.config import load_settings
-from suggest.embed.fake import HashingEmbedder
+from tests.kb_helpers import bearer, make_app, tenant_keys
 from tests.unit.test_training_jobs import TENANT, add_history, dead_pid
 from training.jobs import Hooks, TenantRun
 from training.jobs.runner import HOST
@@ -37,22 +34,11 @@ SMALL = {"intent": {"c_grid": [10.0], "folds": 3}}
 WAIT_S = 10.0
 
 
-def make_app(data_dir: Path, *, worker: str = "thread") -> FastAPI:
-    settings = load_settings(data_dir=data_dir, embed_backend="fake", jobs_worker=worker)
-    return create_app(settings, embedder_factory=HashingEmbedder)
-
-
 def keys(app: FastAPI, tenant: str = TENANT) -> dict[str, dict[str, str]]:
-    with app.state.store.session() as session:
-        ensure_tenant(session, tenant)
-        made = {
-            "agent": create_key(session, tenant, "agent key", ["agent"]),
-            "admin": create_key(session, tenant, "ops", ["admin"]),
-        }
-    return {scope: {"Authorization": f"Bearer {key}"} for scope, key in made.items()}
+    return {scope: bearer(key) for scope, key in tenant_keys(app, tenant)[tenant].items()}
 
 
-def key_id(app: FastAPI, name: str = "ops") -> int:
+def key_id(app: FastAPI, name: str = "admin") -> int:
     with app.state.store.session() as session:
         found: int = session.scalars(select(ApiKey.id).where(ApiKey.name == name)).one()
         return found
@@ -67,7 +53,7 @@ def started(app: FastAPI) -> TestClient:
 
 @pytest.fixture
 def immediate_client(tmp_path: Path) -> Iterator[TestClient]:
-    app = make_app(tmp_path, worker="off")
+    app = make_app(tmp_path, jobs_worker="off")
     app.state.jobs.queue.huey.immediate = True
     with TestClient(app) as client:
         assert app.state.runtime.wait(WAIT_S)
@@ -199,7 +185,7 @@ def test_a_clean_shutdown_requeues_the_running_job_and_the_next_instance_runs_it
 
 
 def test_a_restart_requeues_a_job_whose_worker_died_and_enqueues_jobs_the_queue_lost(tmp_path: Path) -> None:
-    first = make_app(tmp_path, worker="off")  # accepts jobs; nobody runs them
+    first = make_app(tmp_path, jobs_worker="off")  # accepts jobs; nobody runs them
     with TestClient(first) as client:
         admin = keys(first)["admin"]
         add_history(first.state.store)
