@@ -1,7 +1,8 @@
 """The one ``Pipeline`` the API, the auto-reply pipeline and batch jobs share.
 
 ``analyze`` cleans a ticket, detects its language, embeds it once, runs the intent and emotion
-heads on that one vector, and applies the escalation policy. Tickets are embedded together in
+heads (and the tenant's escalation head, when it has one) on that one vector, and applies the
+escalation policy. Tickets are embedded together in
 ``analyze_many``, which is where batch throughput comes from. ``embed_and_analyze`` also hands
 back each ticket's vector, so retrieval reuses it instead of embedding the ticket again.
 """
@@ -16,6 +17,7 @@ import numpy as np
 
 from suggest.analysis.emotion import EmotionModel, EmotionScores
 from suggest.analysis.escalation import Signals, decide
+from suggest.analysis.escalation_head import EscalationHead
 from suggest.analysis.intent import IntentModel
 from suggest.analysis.policy import EscalationPolicy, default_policy
 from suggest.analysis.requests import looks_like_several, request_parts
@@ -58,6 +60,8 @@ class _Outputs:
     intents: list[IntentResult] | None
     emotions: list[EmotionScores] | None
     requests: list[tuple[tuple[str, str], ...]] = field(default_factory=list)
+    learned: list[float | None] | None = None
+    """The escalation head's probability where it reached the threshold; None without a head."""
     failure: str | None = None
 
 
@@ -69,10 +73,13 @@ class Pipeline:
         emotion: EmotionModel | None,
         policy: EscalationPolicy | None = None,
         default_language: str = "en",
+        *,
+        escalation: EscalationHead | None = None,
     ) -> None:
         self.embedder = embedder
         self.intent = intent
         self.emotion = emotion
+        self.escalation = escalation
         self.policy = policy or default_policy()
         self.default_language = default_language
 
@@ -100,6 +107,7 @@ class Pipeline:
                 out.emotions or none,
                 out.requests or [()] * len(ready),
                 list(out.vectors) if out.vectors is not None else none,
+                out.learned or none,
                 strict=True,
             )
         )
@@ -108,8 +116,9 @@ class Pipeline:
             if isinstance(item, InputError):
                 results.append(item)
                 continue
-            p, intent, scores, requests, vector = next(per_ticket)
-            results.append(Analysed(self._assemble(p, intent, scores, requests, out.failure), vector))
+            p, intent, scores, requests, vector, learned = next(per_ticket)
+            analysis = self._assemble(p, intent, scores, requests, out.failure, learned=learned)
+            results.append(Analysed(analysis, vector))
         return results
 
     def _prepare(self, ticket: Ticket) -> _Prepared | InputError:
@@ -147,11 +156,20 @@ class Pipeline:
             intents = self.intent.predict(vectors, texts) if self.intent else [NO_MODEL] * len(ready)
             languages = [p.language for p in ready]
             emotions = self.emotion.predict(vectors, languages) if self.emotion else None
-            return _Outputs(vectors, intents, emotions, self._requests(texts, intents))
+            return _Outputs(
+                vectors, intents, emotions, self._requests(texts, intents), self._learned(vectors)
+            )
         except Exception as err:  # any model failure must still escalate
             log.error("analysis models failed: %s", type(err).__name__)
             failure = f"the analysis models failed ({type(err).__name__}); a person should read this ticket"
             return _Outputs(None, None, None, failure=failure)
+
+    def _learned(self, vectors: np.ndarray) -> list[float | None] | None:
+        """The tenant's escalation head on the vectors already computed (no second embedding)."""
+        head = self.escalation
+        if head is None:
+            return None
+        return [round(float(p), 4) if p >= head.threshold else None for p in head.probabilities(vectors)]
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         vectors = self.embedder.embed(texts, "query")
@@ -190,6 +208,8 @@ class Pipeline:
         scores: EmotionScores | None,
         requests: tuple[tuple[str, str], ...],
         failure: str | None,
+        *,
+        learned: float | None = None,
     ) -> Analysis:
         """One ticket's result; ``intent`` and ``scores`` are None when the models failed."""
         if intent is not None and not p.clean.has_letters:
@@ -203,6 +223,7 @@ class Pipeline:
             emotions=scores.emotions if scores else {},
             failure=failure or (None if self.emotion else "no emotion model is loaded"),
             requests=requests,
+            learned=learned,
         )
         return Analysis(
             id=p.ticket.id,
@@ -218,8 +239,12 @@ class Pipeline:
         )
 
     def versions(self) -> dict[str, str]:
-        return {
+        """The models that answer; ``escalation`` only when the tenant has its own head."""
+        out = {
             "embedder": self.embedder.name,
             "intent": self.intent.version if self.intent else "none",
             "emotion": self.emotion.version if self.emotion else "none",
         }
+        if self.escalation is not None:
+            out["escalation"] = self.escalation.version
+        return out

@@ -94,7 +94,9 @@ def _group(row: data.EmotionExample) -> str:
     return f"{row.source.split('/')[0]}/{row.language}"
 
 
-def _scores(model: EmotionModel, vectors: np.ndarray, rows: Sequence[data.EmotionExample]) -> dict[str, Any]:
+def score_heads(
+    model: EmotionModel, vectors: np.ndarray, rows: Sequence[data.EmotionExample]
+) -> dict[str, Any]:
     """Scored the way tickets are: centred on the support mean of the row's language."""
     from sklearn.metrics import f1_score
 
@@ -175,7 +177,9 @@ def train_emotion(
     report = {
         "train_examples": dict(sorted(Counter(r.source for r in corpus.train).items())),
         "temperatures": {"sentiment": sentiment.temperature, "emotions": emotions.temperature},
-        "evaluations": {name: _scores(model, embed(rows), rows) for name, rows in corpus.evaluations.items()},
+        "evaluations": {
+            name: score_heads(model, embed(rows), rows) for name, rows in corpus.evaluations.items()
+        },
         "seconds": {
             "embed": round(embedded_at - started, 1),
             "fit": round(time.perf_counter() - embedded_at, 1),

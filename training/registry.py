@@ -1,7 +1,7 @@
-"""Versioned intent models per tenant: runs are staged, committed as immutable versions, and made
-active by a gated promotion, with rollback and an audit trail.
+"""Versioned models per tenant and kind (intent, emotion, escalation): runs are staged, committed as
+immutable versions, and made active by a gated promotion, with rollback and an audit trail.
 
-Under ``data_dir/tenants/<t>/models/intent/`` (docs/models-registry.md)::
+Under ``data_dir/tenants/<t>/models/<kind>/`` (docs/models-registry.md)::
 
     versions/<id>/   a committed run: the model folder, holdout.jsonl, report/...; never changed
     .staging/<id>/   a run being written; ``commit`` checks it and renames it into versions/
@@ -39,11 +39,12 @@ from training.registry_files import (
     VersionInfo,
     active_stack,
     append_history,
+    check_kind,
     check_version_id,
     copy_verified,
     gate_f1,
-    intent_root,
     make_id,
+    model_root,
     read_history,
     seal,
     seq_of,
@@ -51,11 +52,14 @@ from training.registry_files import (
 )
 from training.registry_gate import (
     DEFAULT_MARGIN,
+    METRICS,
     NOT_MEASURED,
+    Baseline,
     Evaluate,
     GateRefused,
     PromotionResult,
     check_margin,
+    gate_for,
     registry_evaluator,
     run_gate,
 )
@@ -64,20 +68,23 @@ log = logging.getLogger(__name__)
 LOCK_TIMEOUT_S = 60.0
 __all__ = [
     "DEFAULT_MARGIN",
+    "Baseline",
     "Evaluate",
     "GateRefused",
     "ModelRegistry",
     "PromotionResult",
     "Staged",
     "VersionInfo",
+    "gate_for",
     "registry_evaluator",
 ]
 
 
 class ModelRegistry:
-    def __init__(self, data_dir: Path, tenant: str) -> None:
+    def __init__(self, data_dir: Path, tenant: str, kind: str = "intent") -> None:
         self.tenant = tenant
-        self.root = intent_root(data_dir, tenant)
+        self.kind = check_kind(kind)
+        self.root = model_root(data_dir, tenant, kind)
         self.versions_dir = self.root / VERSIONS
         self._lock: FileLock | None = None  # made on first write: reading (every request) needs none
 
@@ -105,7 +112,7 @@ class ModelRegistry:
         if seq_of(version) is None or not folder.is_dir():
             raise ModelCacheError(
                 f"{self.root / CURRENT} names '{version}', which is not a version in {self.versions_dir}; "
-                f"make one active with `replykit models promote VERSION --tenant {self.tenant}`."
+                f"make one active with `replykit models promote VERSION --tenant {self.tenant}{self._flag}`."
             )
         return folder
 
@@ -141,7 +148,7 @@ class ModelRegistry:
         folder = self._staged_folder(staged)
         if not folder.is_dir():
             raise InputError(f"{folder} does not exist; stage() a new run and write the model into it.")
-        seal(folder, staged.version)
+        seal(folder, staged.version, self.kind)
         fsync_tree(folder)
         with self._locked():
             target = self.versions_dir / staged.version
@@ -175,18 +182,21 @@ class ModelRegistry:
         margin: float = DEFAULT_MARGIN,
         force: bool = False,
         actor: str = "cli",
+        baseline: Baseline | None = None,
     ) -> PromotionResult:
-        """Make ``version`` active if its macro-F1 on its own held-out examples is at least the
-        active model's on the same examples minus ``margin``. The first version needs no gate;
-        ``force`` skips the verdict (the figures are still recorded when they can be measured)."""
+        """Make ``version`` active if its figure (``evaluate``: macro-F1 for intent) on its own
+        held-out examples is at least the active model's on the same examples minus ``margin``.
+        The first version is compared with ``baseline`` (what serves without one: the shipped
+        emotion heads), or needs no gate without one; ``force`` skips the verdict (the figures are
+        still recorded when they can be measured)."""
         check_version_id(version)
         check_margin(margin)
         self._adopt_legacy()
         candidate = self.versions_dir / version
         if not candidate.is_dir():
             raise NotFoundError(
-                f"tenant '{self.tenant}' has no intent model version {version}; "
-                f"`replykit models list --tenant {self.tenant}` shows the versions."
+                f"tenant '{self.tenant}' has no {self.kind} model version {version}; "
+                f"`replykit models list --tenant {self.tenant}{self._flag}` shows the versions."
             )
         try:
             verify_manifest(candidate)
@@ -195,10 +205,18 @@ class ModelRegistry:
         previous = self.active_version()
         if previous == version:
             raise InputError(f"{version} is already the active version of tenant '{self.tenant}'.")
-        figures = NOT_MEASURED  # the first active version: nothing to compare with
-        if previous is not None:
-            figures = run_gate(candidate, self.versions_dir / previous, evaluate, margin=margin, force=force)
-        forced = force and previous is not None
+        figures = NOT_MEASURED  # the first active version without a baseline: nothing to compare with
+        if previous is not None or baseline is not None:
+            figures = run_gate(
+                candidate,
+                None if previous is None else self.versions_dir / previous,
+                evaluate,
+                margin=margin,
+                force=force,
+                baseline=baseline,
+                metric=METRICS[self.kind],
+            )
+        forced = force and (previous is not None or baseline is not None)
         with self._locked():
             now = self.active_version()
             if now != previous:
@@ -217,7 +235,9 @@ class ModelRegistry:
         with self._locked():
             current = self.active_version()
             if current is None:
-                raise InputError(f"tenant '{self.tenant}' has no active intent model; nothing to roll back.")
+                raise InputError(
+                    f"tenant '{self.tenant}' has no active {self.kind} model; nothing to roll back."
+                )
             stack = active_stack(self._history(), current)
             if len(stack) < 2:
                 raise InputError(
@@ -231,6 +251,11 @@ class ModelRegistry:
                 raise ConflictError(f"cannot roll back to {target}: {err}") from None
             self._activate(target, {"action": "rollback", "from": current, "to": target, "actor": actor})
         return PromotionResult(target, current, None, None, None, False, 0)
+
+    @property
+    def _flag(self) -> str:
+        """The CLI option that names this kind, for the hints in messages."""
+        return "" if self.kind == "intent" else f" --kind {self.kind}"
 
     def _history(self) -> list[dict[str, Any]]:
         return read_history(self.root / HISTORY)
@@ -264,7 +289,7 @@ class ModelRegistry:
     def _adopt_legacy(self) -> None:
         """A model folder written straight into models/intent (before versions existed) becomes
         a version and the active one; its files then leave the top folder. Safe to race."""
-        if not self.legacy_manifest.is_file():
+        if self.kind != "intent" or not self.legacy_manifest.is_file():
             return
         with self._locked():
             if not self.legacy_manifest.is_file():

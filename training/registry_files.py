@@ -18,7 +18,6 @@ from typing import Any
 
 from kb.store.tenants import check_tenant_id
 from suggest.analysis.heads import load_folder
-from suggest.analysis.intent import KIND
 from suggest.durable import fsync_tree
 from suggest.errors import InputError, ModelCacheError, ModelFormatError
 from suggest.models.manifest import MANIFEST_NAME, read_manifest, sha256_file, verify_manifest
@@ -34,12 +33,25 @@ LOCK = ".lock"
 HOLDOUT = "holdout.jsonl"
 REPORT_JSON = "report/report.json"
 METRICS_FILES = ("metrics.json", "report/metrics.json")
+KINDS = ("intent", "emotion", "escalation")
+"""What a registry can hold; each kind is also the ``kind`` its model folders declare."""
 VERSION_ID = re.compile(r"^v(\d{4,})-(\d{8}T\d{6}Z)$")
 """``v0001-20261123T180102Z``: a sequence number (sorts, and reads as "the 1st") and the UTC time."""
 
 
+def check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise InputError(f"'{kind}' is not a kind of model; expected one of {', '.join(KINDS)}.")
+    return kind
+
+
+def model_root(data_dir: Path, tenant: str, kind: str) -> Path:
+    """``data_dir/tenants/<tenant>/models/<kind>``: one registry per kind of model."""
+    return data_dir / "tenants" / check_tenant_id(tenant) / "models" / check_kind(kind)
+
+
 def intent_root(data_dir: Path, tenant: str) -> Path:
-    return data_dir / "tenants" / check_tenant_id(tenant) / "models" / "intent"
+    return model_root(data_dir, tenant, "intent")
 
 
 def make_id(seq: int, when: datetime) -> str:
@@ -69,7 +81,7 @@ def id_time(version: str) -> str:
     return datetime.strptime(match.group(2), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).isoformat()
 
 
-def seal(folder: Path, version: str) -> dict[str, Any]:
+def seal(folder: Path, version: str, kind: str = "intent") -> dict[str, Any]:
     """Check a run's folder and list the files the run added after the model (holdout.jsonl,
     report/...) in its manifest, so the whole version is covered by sha256 from now on.
 
@@ -77,8 +89,8 @@ def seal(folder: Path, version: str) -> dict[str, Any]:
     hidden file means an unfinished write, and the model itself must load from the result.
     """
     manifest = read_manifest(folder)
-    if manifest.get("kind") != KIND:
-        raise ModelFormatError(f"{folder} holds a '{manifest.get('kind')}' model; expected '{KIND}'.")
+    if manifest.get("kind") != kind:
+        raise ModelFormatError(f"{folder} holds a '{manifest.get('kind')}' model; expected '{kind}'.")
     files = [p.relative_to(folder) for p in folder.rglob("*") if p.is_file()]
     files = [rel for rel in files if rel.as_posix() != MANIFEST_NAME]
     hidden = [rel.as_posix() for rel in files if any(part.startswith(".") for part in rel.parts)]
@@ -95,7 +107,7 @@ def seal(folder: Path, version: str) -> dict[str, Any]:
     tmp = folder / f".{MANIFEST_NAME}.tmp"
     tmp.write_text(json.dumps(sealed, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, folder / MANIFEST_NAME)
-    load_folder(folder, KIND)  # every file against its sha256, and the weights parse
+    load_folder(folder, kind)  # every file against its sha256, and the weights parse
     return sealed
 
 

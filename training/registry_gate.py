@@ -1,8 +1,9 @@
-"""The promotion gate: a retrained intent model goes live only if it is not worse than the active
-one on the same held-out examples (the candidate's ``holdout.jsonl``), by more than a margin.
+"""The promotion gate: a retrained model goes live only if it is not worse than the active one on
+the same held-out examples (the candidate's ``holdout.jsonl``), by more than a margin.
 
 Both models are scored by the caller's ``evaluate`` so tests can pass a fake; the CLI and the API
-pass ``registry_evaluator``, which computes macro-F1 the one way training/evaluation.py does.
+pass ``gate_for(kind, ...)``: intent macro-F1 the one way training/evaluation.py computes it,
+sentiment macro-F1 for the emotion heads, F1 at the tuned threshold for the escalation head.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from suggest.errors import InputError, ReplykitError
 from suggest.protocols import Embedder
@@ -22,7 +24,11 @@ DEFAULT_MARGIN = 0.01
 TOLERANCE = 1e-9
 """So that 0.80 passes "at least 0.81 − 0.01" despite floating-point rounding."""
 Evaluate = Callable[[Path, Path], float]
-"""``evaluate(model_folder, holdout_file) -> macro-F1`` in [0, 1]."""
+"""``evaluate(model_folder, holdout_file) -> figure`` in [0, 1] (macro-F1 for intent)."""
+Baseline = Callable[[Path], float]
+"""``baseline(holdout_file) -> figure`` of what serves while no version is active (the shipped
+emotion heads), so a tenant's first version must beat it too."""
+METRICS = {"intent": "macro-F1", "emotion": "sentiment macro-F1", "escalation": "F1"}
 
 
 class GateRefused(InputError):  # noqa: N818 (the name the issue gives it)
@@ -60,39 +66,70 @@ def check_margin(margin: float) -> float:
 
 
 def run_gate(
-    candidate: Path, current: Path, evaluate: Evaluate, *, margin: float, force: bool
+    candidate: Path,
+    current: Path | None,
+    evaluate: Evaluate,
+    *,
+    margin: float,
+    force: bool,
+    baseline: Baseline | None = None,
+    metric: str = "macro-F1",
 ) -> GateFigures:
-    """Score ``candidate`` and ``current`` on the candidate's held-out file; raise GateRefused when
-    the candidate falls short (unless ``force``: then the figures are only recorded, if they can
-    be measured at all)."""
+    """Score ``candidate`` and ``current`` (or, when None, the ``baseline``) on the candidate's
+    held-out file; raise GateRefused when the candidate falls short (unless ``force``: then the
+    figures are only recorded, if they can be measured at all)."""
+    against = current.name if current is not None else "shipped model"
     holdout = candidate / HOLDOUT
     if not holdout.is_file():
         if force:
             return NOT_MEASURED
         raise GateRefused(
             f"{candidate.name} has no {HOLDOUT}, so it cannot be compared with the active version "
-            f"{current.name}. Retrain it with held-out data, or promote it anyway with --force."
+            f"{against}. Retrain it with held-out data, or promote it anyway with --force."
         )
     try:
         examples = len(holdout_examples(holdout))
         candidate_f1 = float(evaluate(candidate, holdout))
-        current_f1 = float(evaluate(current, holdout))
+        if current is not None:
+            current_f1 = float(evaluate(current, holdout))
+        elif baseline is not None:
+            current_f1 = float(baseline(holdout))
+        else:
+            raise InputError("the gate needs the active version or a baseline to compare with")
     except ReplykitError as err:
         if force:
             log.warning("gate figures for %s not measured: %s", candidate.name, err)
             return NOT_MEASURED
         raise GateRefused(
-            f"{candidate.name} could not be compared with the active version {current.name} ({err}). "
+            f"{candidate.name} could not be compared with the active version {against} ({err}). "
             "Promote it anyway with --force."
         ) from None
     if not force and candidate_f1 + TOLERANCE < current_f1 - margin:
         raise GateRefused(
-            f"candidate {candidate.name} has macro-F1 {candidate_f1:.4f} vs the active {current.name} "
+            f"candidate {candidate.name} has {metric} {candidate_f1:.4f} vs the active {against} "
             f"{current_f1:.4f} − margin {margin:.4f} on {examples} held-out examples; it needs at least "
             f"{current_f1 - margin:.4f}. Promote it anyway with --force (recorded in the history), "
             "or allow a larger --margin."
         )
     return GateFigures(candidate_f1, current_f1, examples)
+
+
+def gate_for(
+    kind: str, embedder: Embedder, emotion_fallback: Callable[[Embedder], Any] | None = None
+) -> tuple[Evaluate, Baseline | None]:
+    """The gate's scorer for a kind of model, and its baseline where one serves without a version.
+    ``emotion_fallback`` (default: the support examples' heads) stands in for the shipped heads
+    with an embedder they were not trained for."""
+    if kind == "emotion":
+        from training.emotion import support_only_model
+        from training.tenant_emotion import emotion_evaluator, shipped_baseline
+
+        return emotion_evaluator(embedder), shipped_baseline(embedder, emotion_fallback or support_only_model)
+    if kind == "escalation":
+        from training.tenant_escalation import escalation_evaluator
+
+        return escalation_evaluator(embedder), None
+    return registry_evaluator(embedder), None
 
 
 def registry_evaluator(embedder: Embedder) -> Evaluate:

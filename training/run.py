@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,6 +26,26 @@ from training.registry_files import HOLDOUT
 from training.report import write_intent_report
 
 REPORT_DIR = "report"
+E = TypeVar("E", bound=Example)
+
+
+class HeadsOptions(BaseModel):
+    """The labelled history fields the sentiment/emotion and escalation heads retrain from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sentiment_field: str = Field(default="sentiment", min_length=1, description="negative|neutral|positive")
+    emotions_field: str = Field(
+        default="emotions", min_length=1, description="A comma/semicolon list of emotions; empty = none."
+    )
+    escalation_field: str = Field(default="escalated", min_length=1, description="true/false, yes/no, 1/0")
+    min_examples: int = Field(
+        default=20, ge=2, description="Needed per sentiment class, and of escalated and not escalated."
+    )
+    c: float = Field(default=1.0, gt=0, description="Inverse regularisation of the heads.")
+    min_precision: float = Field(
+        default=0.8, gt=0, le=1, description="The escalation threshold's precision floor on tuning data."
+    )
 
 
 class TrainOptions(BaseModel):
@@ -42,6 +62,7 @@ class TrainOptions(BaseModel):
     )
     seed: int = 0
     intent: IntentTrainOptions = Field(default_factory=IntentTrainOptions)
+    heads: HeadsOptions = Field(default_factory=HeadsOptions)
 
 
 @dataclass(frozen=True)
@@ -61,8 +82,8 @@ def examples_sha256(examples: Sequence[Example]) -> str:
 
 
 def split_for_evaluation(
-    examples: Sequence[Example], share: float, seed: int, min_train: int
-) -> tuple[list[Example], list[Example]]:
+    examples: Sequence[E], share: float, seed: int, min_train: int
+) -> tuple[list[E], list[E]]:
     """A seeded split stratified by label (out of scope is a label too); every label keeps at
     least ``min_train`` examples for training, so rare labels may have none held out."""
     groups: dict[str | None, list[int]] = defaultdict(list)
@@ -96,9 +117,9 @@ def run_training(
     Every text is redacted first (``redactor``, default rules when None): examples may come from
     a file that never went through the history import, and the held-out ones are stored."""
     redactor, redaction = redactor or Redactor(), RedactionReport()
-    examples = _redacted(examples, redactor, redaction)
+    examples = redacted(examples, redactor, redaction)
     if held_out is not None:
-        held_out = _redacted(held_out, redactor, redaction)
+        held_out = redacted(held_out, redactor, redaction)
     if held_out is None:
         train, held = split_for_evaluation(
             examples, options.evaluation_share, options.seed, options.intent.min_examples
@@ -138,12 +159,13 @@ def run_training(
     return RunResult(info, evaluation, trained.report)
 
 
-def _redacted(examples: Sequence[Example], redactor: Redactor, report: RedactionReport) -> list[Example]:
+def redacted(examples: Sequence[E], redactor: Redactor, report: RedactionReport) -> list[E]:
+    """The examples with their texts redacted (any ``Example`` subclass keeps its other fields)."""
     out = []
     for e in examples:
-        redacted = redactor.redact(e.text)
-        report.add(redacted.counts)
-        out.append(replace(e, text=redacted.text))
+        result = redactor.redact(e.text)
+        report.add(result.counts)
+        out.append(replace(e, text=result.text))
     return out
 
 

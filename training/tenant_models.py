@@ -1,8 +1,9 @@
 """Where a tenant's analysis models and escalation policy live, and loading its ``Pipeline``.
 
-``data_dir/tenants/<tenant>/models/intent`` holds the tenant's intent model versions and which
-one is active (training/registry.py); ``data_dir/tenants/<tenant>/escalation.yaml``, when
-present, is merged over the default escalation policy.
+``data_dir/tenants/<tenant>/models/<kind>`` holds the tenant's intent, emotion and escalation
+model versions and which one of each is active (training/registry.py); the active emotion version
+replaces the shipped heads, and an active escalation head adds ``learned_pattern``.
+``data_dir/tenants/<tenant>/escalation.yaml``, when present, is merged over the default policy.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from kb.store.tenants import check_tenant_id
 from suggest.analysis.emotion import DEFAULT_FOLDER, EmotionModel
+from suggest.analysis.escalation_head import EscalationHead
 from suggest.analysis.heads import is_trained_for
 from suggest.analysis.intent import IntentModel
 from suggest.analysis.policy import load_policy
@@ -43,7 +45,7 @@ def policy_file(data_dir: Path, tenant: str) -> Path:
 
 
 EmotionFallback = Callable[[Embedder], EmotionModel]
-Stamp = tuple[str | None, int | None, int | None]
+Stamp = tuple[str | None, str | None, str | None, int | None, int | None]
 
 
 def _mtime(path: Path) -> int | None:
@@ -82,6 +84,7 @@ def load_tenant_pipeline(
 
     The tenant's own intent model is its registry's active version, and reports that version's
     id (what ``versions`` in a suggestion names), also for a model adopted from the old layout.
+    Its active emotion version replaces the shipped heads; its active escalation head is added.
     A tenant without an active intent model still gets language, sentiment, emotions and
     keyword escalation; its intent says that no model is trained yet.
     """
@@ -91,18 +94,28 @@ def load_tenant_pipeline(
     else:
         folder = ModelRegistry(data_dir, tenant).current_folder()
         intent = None if folder is None else IntentModel.load(folder, embedder, version=folder.name)
+    folder = ModelRegistry(data_dir, tenant, "emotion").current_folder()
+    emotion = (
+        emotion_model_for(embedder, emotion_fallback)
+        if folder is None
+        else EmotionModel.load(folder, embedder)
+    )
+    folder = ModelRegistry(data_dir, tenant, "escalation").current_folder()
+    escalation = None if folder is None else EscalationHead.load(folder, embedder, version=folder.name)
     return Pipeline(
         embedder,
         intent,
-        emotion_model_for(embedder, emotion_fallback),
+        emotion,
         load_policy(policy or (own_policy if own_policy.is_file() else None)),
         default_language,
+        escalation=escalation,
     )
 
 
 class TenantPipelines:
-    """Each tenant's pipeline, loaded on first use and loaded again when its active intent model
-    (a promotion or a rollback) or its policy changes, so a running server picks them up by itself.
+    """Each tenant's pipeline, loaded on first use and loaded again when the active version of any
+    kind of model (a promotion or a rollback) or its policy changes, so a running server picks
+    them up by itself.
 
     Requests in flight keep the pipeline they started with; the next request gets the new one.
     Versions never change once committed and CURRENT is replaced atomically, so a load never
@@ -119,11 +132,14 @@ class TenantPipelines:
         self._lock = threading.Lock()
 
     def _stamp(self, tenant: str) -> Stamp:
-        """The active intent version (CURRENT's content: two swaps within one clock tick still
-        differ), and when a model in the old layout and the escalation policy last changed."""
+        """The active intent, emotion and escalation versions (CURRENT's content: two swaps within
+        one clock tick still differ), and when a model in the old layout and the escalation policy
+        last changed."""
         registry = ModelRegistry(self.data_dir, tenant)
         return (
             registry.active_version(),
+            ModelRegistry(self.data_dir, tenant, "emotion").active_version(),
+            ModelRegistry(self.data_dir, tenant, "escalation").active_version(),
             _mtime(registry.legacy_manifest),
             _mtime(policy_file(self.data_dir, tenant)),
         )

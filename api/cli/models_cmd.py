@@ -1,5 +1,6 @@
 """``replykit models ...``: build and check the embedding model cache (``prepare``, ``verify``),
-and manage each tenant's intent model versions (``list``, ``promote``, ``rollback``)."""
+and manage each tenant's model versions (``list``, ``promote``, ``rollback``; ``--kind`` intent,
+emotion or escalation)."""
 
 from __future__ import annotations
 
@@ -18,14 +19,19 @@ from api.cli.progress import err_console, steps
 from suggest.config import get_settings
 from suggest.errors import ModelCacheError, ReplykitError
 from suggest.models.prepare import PreparedModel, cache_root, load_prepared, prepare_model
-from training.registry import DEFAULT_MARGIN, Evaluate, ModelRegistry, PromotionResult, registry_evaluator
+from training.registry import DEFAULT_MARGIN, Baseline, Evaluate, ModelRegistry, PromotionResult, gate_for
+from training.registry_files import KINDS
+from training.registry_gate import METRICS
 
 app = typer.Typer(
-    help="Prepare and verify the embedding model; list, promote and roll back intent models.",
+    help="Prepare and verify the embedding model; list, promote and roll back a tenant's models.",
     no_args_is_help=True,
 )
 console = Console()
 Tenant = Annotated[str, typer.Option("--tenant", "-t", help="Tenant id.")]
+Kind = Annotated[str, typer.Option("--kind", "-k", help=f"Which models: {', '.join(KINDS)}.")]
+FIGURE = {"intent": "macro_f1", "emotion": "sentiment_macro_f1", "escalation": "f1"}
+"""The figure each kind's gate compares, as the versions record it."""
 
 
 def _summary(prepared: PreparedModel) -> Table:
@@ -88,24 +94,30 @@ def _exit_on_error() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _registry(tenant: str) -> ModelRegistry:
-    return ModelRegistry(get_settings().data_dir, tenant)
+def _registry(tenant: str, kind: str = "intent") -> ModelRegistry:
+    return ModelRegistry(get_settings().data_dir, tenant, kind)
 
 
-def _lazy_evaluator() -> Evaluate:
-    """The gate's evaluator, loading the embedding model only if the gate runs (the first
-    promotion of a tenant has nothing to compare with)."""
+def _lazy_gate(kind: str) -> tuple[Evaluate, Baseline | None]:
+    """The gate's evaluator (and baseline), loading the embedding model only if the gate runs
+    (the first promotion of a tenant's intent model has nothing to compare with)."""
 
     @functools.cache
-    def loaded() -> Evaluate:
+    def loaded() -> tuple[Evaluate, Baseline | None]:
         from suggest.embed.loader import load_embedder
+        from training.emotion import support_only_model
 
-        return registry_evaluator(load_embedder(get_settings()))
+        return gate_for(kind, load_embedder(get_settings()), support_only_model)
 
     def evaluate(folder: Path, holdout: Path) -> float:
-        return loaded()(folder, holdout)
+        return loaded()[0](folder, holdout)
 
-    return evaluate
+    def baseline(holdout: Path) -> float:
+        found = loaded()[1]
+        assert found is not None
+        return found(holdout)
+
+    return evaluate, baseline if kind == "emotion" else None
 
 
 def _figure(value: object, spec: str) -> str:
@@ -113,36 +125,43 @@ def _figure(value: object, spec: str) -> str:
 
 
 @app.command("list")
-def list_versions(tenant: Tenant) -> None:
-    """The tenant's intent model versions, newest first, and which one is active."""
+def list_versions(tenant: Tenant, kind: Kind = "intent") -> None:
+    """The tenant's model versions of one kind, newest first, and which one is active."""
     with _exit_on_error():
-        versions = _registry(tenant).versions()
+        versions = _registry(tenant, kind).versions()
     if not versions:
-        console.print(f"tenant '{escape(tenant)}' has no intent model versions yet.")
+        console.print(f"tenant '{escape(tenant)}' has no {kind} model versions yet.")
         return
+    figure = FIGURE[kind]
     table = Table(
-        "version", "created", "examples", "accuracy", "macro-F1", "active", title=f"{tenant}: intent"
+        "version",
+        "created",
+        "examples",
+        "accuracy",
+        figure.replace("_", " ").replace("f1", "F1"),
+        "active",
+        title=f"{tenant}: {kind}",
     )
     for info in versions:
         table.add_row(
             info.version,
             info.created_at,
             _figure(info.metrics.get("examples"), "d"),
-            _figure(info.metrics.get("accuracy"), ".1%"),
-            _figure(info.metrics.get("macro_f1"), ".4f"),
+            _figure(info.metrics.get("accuracy", info.metrics.get("sentiment_accuracy")), ".1%"),
+            _figure(info.metrics.get(figure), ".4f"),
             "✓" if info.active else "",
         )
     console.print(table)
 
 
-def _gate_line(result: PromotionResult) -> str:
-    if result.previous is None:
+def _gate_line(result: PromotionResult, kind: str) -> str:
+    if result.previous is None and result.current_f1 is None:
         return "the first active version: no gate"
     if result.candidate_f1 is None or result.current_f1 is None:
         return "gate not measured (forced)"
     verdict = "forced" if result.forced else "passed"
     return (
-        f"gate {verdict}: macro-F1 {result.candidate_f1:.4f} vs {result.current_f1:.4f} − "
+        f"gate {verdict}: {METRICS[kind]} {result.candidate_f1:.4f} vs {result.current_f1:.4f} − "
         f"{result.margin:.4f} on {result.examples} held-out examples"
     )
 
@@ -156,23 +175,25 @@ def promote(
         typer.Option(help="How much lower the macro-F1 may be than the active model's (0.01 = 1 point)."),
     ] = DEFAULT_MARGIN,
     force: Annotated[bool, typer.Option("--force", help="Promote even if the gate refuses.")] = False,
+    kind: Kind = "intent",
 ) -> None:
-    """Make a version active if it is not worse than the active one on its held-out examples.
-    A running server switches to it on its next request."""
+    """Make a version active if it is not worse than the active one (for emotion: the shipped
+    heads when none is) on its held-out examples. A running server switches on its next request."""
     with _exit_on_error():
-        result = _registry(tenant).promote(
-            version, evaluate=_lazy_evaluator(), margin=margin, force=force, actor="cli"
+        evaluate, baseline = _lazy_gate(kind)
+        result = _registry(tenant, kind).promote(
+            version, evaluate=evaluate, margin=margin, force=force, actor="cli", baseline=baseline
         )
     was = f" (was {result.previous})" if result.previous else ""
     console.print(f"[green]✓[/green] {result.version} is active for tenant '{escape(tenant)}'{was}")
-    console.print(f"  {escape(_gate_line(result))}", highlight=False)
+    console.print(f"  {escape(_gate_line(result, kind))}", highlight=False)
 
 
 @app.command()
-def rollback(tenant: Tenant) -> None:
+def rollback(tenant: Tenant, kind: Kind = "intent") -> None:
     """Make the version that was active before the current one active again (no gate)."""
     with _exit_on_error():
-        result = _registry(tenant).rollback(actor="cli")
+        result = _registry(tenant, kind).rollback(actor="cli")
     console.print(
         f"[green]✓[/green] tenant '{escape(tenant)}' rolled back to {result.version} (was {result.previous})"
     )

@@ -133,6 +133,8 @@ def train(
         run = _train_as_job(tenant, label_col, options, promote)
     show_intent_report(run.run.report)
     _show_evaluation(run.run)
+    for head in run.heads:  # the emotion and escalation heads, when trained from the history
+        console.print(escape(head.line()), highlight=False)
     if run.refused is not None:
         raise run.refused
     if run.promotion is not None:

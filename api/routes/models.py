@@ -1,21 +1,25 @@
-"""The tenant's intent model versions (admin scope): list them, promote one through the gate, roll
-back. The suggest route picks up the change on its next request (training/tenant_models.py)."""
+"""The tenant's model versions (admin scope), per kind (``/v1/models/{kind}``: intent, emotion,
+escalation): list them, promote one through the gate, roll back. The suggest route picks up the
+change on its next request (training/tenant_models.py)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Admin, actor
 from api.deps import Runtime
 from kb.store.tenants import Principal
 from suggest.errors import NotReadyError
-from training.registry import DEFAULT_MARGIN, ModelRegistry, PromotionResult, VersionInfo, registry_evaluator
+from training.emotion import support_only_model
+from training.registry import DEFAULT_MARGIN, ModelRegistry, PromotionResult, VersionInfo, gate_for
+from training.registry_files import KINDS
 
-router = APIRouter(prefix="/v1/models/intent", tags=["models"])
+router = APIRouter(prefix="/v1/models/{kind}", tags=["models"])
+KindPath = Annotated[str, Path(pattern=f"^({'|'.join(KINDS)})$", description=f"One of {', '.join(KINDS)}.")]
 
 
 class VersionOut(BaseModel):
@@ -51,8 +55,8 @@ class PromotionOut(BaseModel):
     examples: int = Field(description="Held-out examples the gate compared the two models on.")
 
 
-def _registry(request: Request, who: Principal) -> ModelRegistry:
-    return ModelRegistry(request.app.state.settings.data_dir, who.tenant_id)
+def _registry(request: Request, who: Principal, kind: str) -> ModelRegistry:
+    return ModelRegistry(request.app.state.settings.data_dir, who.tenant_id, kind)
 
 
 def _info(info: VersionInfo) -> VersionOut:
@@ -71,27 +75,36 @@ def _result(result: PromotionResult) -> PromotionOut:
 
 
 @router.get("")
-def list_versions(request: Request, who: Admin) -> VersionsOut:
-    versions = _registry(request, who).versions()
+def list_versions(kind: KindPath, request: Request, who: Admin) -> VersionsOut:
+    versions = _registry(request, who, kind).versions()
     active = next((info.version for info in versions if info.active), None)
     return VersionsOut(active=active, versions=[_info(info) for info in versions])
 
 
 @router.post("/{version}/promote")
 def promote(
-    version: str, request: Request, who: Admin, runtime: Runtime, body: PromoteIn | None = None
+    kind: KindPath,
+    version: str,
+    *,
+    request: Request,
+    who: Admin,
+    runtime: Runtime,
+    body: PromoteIn | None = None,
 ) -> PromotionOut:
-    """Make ``version`` active if the gate passes: its macro-F1 on its held-out examples at least
-    the active model's on the same examples minus ``margin``; 409 with the figures when not."""
+    """Make ``version`` active if the gate passes: its figure (intent macro-F1, sentiment
+    macro-F1, escalation F1) on its held-out examples at least the active model's (for emotion
+    without one: the shipped heads') on the same examples minus ``margin``; 409 when not."""
     embedder = runtime.embedder
     if embedder is None:
         raise NotReadyError(
             f"the model is {runtime.status}; the gate needs it, try again once /readyz is ready"
         )
     options = body or PromoteIn()
-    result = _registry(request, who).promote(
+    evaluate, baseline = gate_for(kind, embedder, support_only_model)
+    result = _registry(request, who, kind).promote(
         version,
-        evaluate=registry_evaluator(embedder),
+        evaluate=evaluate,
+        baseline=baseline,
         margin=options.margin,
         force=options.force,
         actor=actor(who),
@@ -100,6 +113,6 @@ def promote(
 
 
 @router.post("/rollback")
-def rollback(request: Request, who: Admin) -> PromotionOut:
+def rollback(kind: KindPath, request: Request, who: Admin) -> PromotionOut:
     """Back to the version active before the current one (no gate)."""
-    return _result(_registry(request, who).rollback(actor=actor(who)))
+    return _result(_registry(request, who, kind).rollback(actor=actor(who)))

@@ -26,8 +26,9 @@ KEYWORD_TRIGGERS: tuple[TermList, ...] = (
     "repeat_contact",
 )
 URGENT = frozenset({"safety_hazard"})
-NORMAL = frozenset({"multiple_intents", "long_technical", "low_confidence"})
-"""Complexity triggers: a person should handle the ticket, but not ahead of the queue."""
+NORMAL = frozenset({"multiple_intents", "long_technical", "low_confidence", "learned_pattern"})
+"""Complexity triggers and the tenant's learned pattern: a person should handle the ticket, but
+not ahead of the queue."""
 _SHOUTED_WORD = re.compile(r"\b[^\W\d_a-z]{3,}\b")
 
 
@@ -46,6 +47,9 @@ class Signals:
     requests: tuple[tuple[str, str], ...] = ()
     """(intent, the customer's words) for each confidently classified part of a ticket laid out
     like several requests (suggest/analysis/requests.py); empty for other tickets."""
+    learned: float | None = None
+    """The tenant's escalation head's probability when it reached the head's threshold
+    (suggest/analysis/escalation_head.py); None without a head or below it."""
 
 
 def _priority(codes: set[str]) -> Priority:
@@ -142,6 +146,12 @@ def decide(s: Signals, policy: EscalationPolicy) -> Escalation:
         mapped = policy.intent_triggers[intent.label]
         add(Reason(code=mapped, evidence=f"intent '{intent.label}' at {intent.confidence:.0%}"))
     add(_emotion_reason(s, policy, text))
+    if s.learned is not None:
+        add(
+            Reason(
+                code="learned_pattern", evidence=f"reads like tickets your team escalated (p={s.learned:.2f})"
+            )
+        )
     for reason in _complexity(s, policy, text):
         add(reason)
     reasons = [Reason(code=code, evidence=" | ".join(evidence)) for code, evidence in found.items()]

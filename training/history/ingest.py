@@ -6,8 +6,9 @@ for any export; a crash loses at most the batch in flight, and importing the fil
 agents' names serve redaction and are then dropped. The CSAT comment is not stored: free text that
 nothing trains on is only a privacy risk.
 
-``labelled_examples`` reads the stored tickets back as training examples for the heads (mining reads
-its replies with ``training.mining.replies``).
+``labelled_examples`` reads the stored tickets back as training examples for the heads, and
+``sentiment_examples`` / ``escalation_examples`` read the sentiment, emotions and escalated fields
+(mining reads its replies with ``training.mining.replies``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from kb.db.engine import session_factory
 from kb.store.history import TicketRecord, iter_tickets, start_import, update_import, upsert_tickets
 from kb.store.tenants import get_tenant
+from suggest.analysis.emotion import SENTIMENTS
+from suggest.analysis.types import EMOTIONS
 from suggest.language import UNDETERMINED, detect_language
 from training.data import Example, parse_label
 from training.history.types import Author, HistoryTicket, ImportProblem
@@ -263,3 +266,75 @@ def labelled_examples(session: Session, tenant: str, label_field: str = "intent"
         for row in iter_tickets(session, tenant)
         if label_field in row.fields
     ]
+
+
+@dataclass(frozen=True)
+class HeadExample(Example):
+    """A stored ticket labelled for the sentiment/emotion or escalation heads. ``label`` is the
+    sentiment (None: not labelled) or ``escalated`` / ``not_escalated``."""
+
+    emotions: frozenset[str] | None = None
+    """None: the ticket says nothing about emotions; empty: labelled with none."""
+
+
+@dataclass
+class HeadLabels:
+    examples: list[HeadExample]
+    skipped: int = 0
+    """Tickets whose label could not be read (an unknown value): left out, never guessed."""
+
+
+ESCALATED = "escalated"
+NOT_ESCALATED = "not_escalated"
+_TRUE, _FALSE = frozenset({"true", "yes", "1", "y"}), frozenset({"false", "no", "0", "n"})
+_LIST_SEPARATOR = re.compile(r"[,;]")
+
+
+def _emotion_set(value: object) -> frozenset[str] | None:
+    """An emotions cell as a set of known names; None when any name is unknown."""
+    names = {part.strip().casefold() for part in _LIST_SEPARATOR.split(str(value))} - {""}
+    return frozenset(names) if names <= set(EMOTIONS) else None
+
+
+def _language_of(language: str) -> str | None:
+    return None if language == UNDETERMINED else language
+
+
+def sentiment_examples(
+    session: Session, tenant: str, sentiment_field: str = "sentiment", emotions_field: str = "emotions"
+) -> HeadLabels:
+    """Tickets labelled with a sentiment and/or emotions. A ticket with an unknown sentiment or an
+    unknown emotion name loses that label (counted in ``skipped``); one left with neither is out."""
+    out = HeadLabels([])
+    for row in iter_tickets(session, tenant):
+        if sentiment_field not in row.fields and emotions_field not in row.fields:
+            continue
+        sentiment: str | None = None
+        emotions: frozenset[str] | None = None
+        bad = False
+        if sentiment_field in row.fields:
+            value = str(row.fields[sentiment_field]).strip().casefold()
+            sentiment = value if value in SENTIMENTS else None
+            bad = sentiment is None
+        if emotions_field in row.fields:
+            emotions = _emotion_set(row.fields[emotions_field])
+            bad = bad or emotions is None
+        out.skipped += bad
+        if sentiment is not None or emotions is not None:
+            out.examples.append(HeadExample(row.text, sentiment, _language_of(row.language), emotions))
+    return out
+
+
+def escalation_examples(session: Session, tenant: str, escalation_field: str = "escalated") -> HeadLabels:
+    """Tickets labelled escalated or not (true/false, yes/no, 1/0, y/n in any case)."""
+    out = HeadLabels([])
+    for row in iter_tickets(session, tenant):
+        if escalation_field not in row.fields:
+            continue
+        value = str(row.fields[escalation_field]).strip().casefold()
+        label = ESCALATED if value in _TRUE else NOT_ESCALATED if value in _FALSE else None
+        if label is None:
+            out.skipped += 1
+            continue
+        out.examples.append(HeadExample(row.text, label, _language_of(row.language)))
+    return out

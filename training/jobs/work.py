@@ -1,6 +1,10 @@
 """The one training path that ``replykit train`` (in the foreground) and the job worker (in the
 background) share: load the labelled examples, run (embed, fit, evaluate, commit a version), and
-promote the version through the gate when asked.
+promote the version through the gate when asked. When the tenant's history carries sentiment,
+emotions or escalated fields, the emotion and escalation heads are trained too, each its own
+version through its own gate (training/tenant_emotion.py, training/tenant_escalation.py). The
+heads are fitted before the intent run and committed after it, so a run stopped before its intent
+commit leaves no version of any kind.
 
 Callers watch and steer a run through ``Hooks``: the CLI draws progress bars, the job runner writes
 progress to the job's record and raises to cancel. Raising from a hook before the version is
@@ -22,7 +26,13 @@ from kb.store import Store
 from suggest.errors import InputError
 from suggest.protocols import Embedder
 from training.data import Example
-from training.history.ingest import labelled_examples, load_redaction_rules
+from training.history.ingest import (
+    escalation_examples,
+    labelled_examples,
+    load_redaction_rules,
+    sentiment_examples,
+)
+from training.jobs.heads import HeadData, HeadOutcome, commit_heads, fit_heads
 from training.redact import Redactor
 from training.registry import (
     GateRefused,
@@ -32,7 +42,7 @@ from training.registry import (
     VersionInfo,
     registry_evaluator,
 )
-from training.run import RunResult, TrainOptions, run_training
+from training.run import HeadsOptions, RunResult, TrainOptions, run_training
 
 Loader = Callable[[], tuple[list[Example], dict[str, Any]]]
 """Returns the labelled examples and a record of where they came from (kept in the version)."""
@@ -59,6 +69,8 @@ class TenantRun:
     """What the promotion did; None when it was not asked for or the gate refused."""
     refused: GateRefused | None
     """The gate's refusal: the version is committed but not active."""
+    heads: tuple[HeadOutcome, ...] = ()
+    """The emotion and escalation heads, when the loader could read their labels."""
 
     def summary(self, promote: bool) -> dict[str, Any]:
         """The run as the job record keeps it: figures and ids only."""
@@ -85,6 +97,17 @@ class TenantRun:
                 k: report[k] for k in ("examples", "intents", "out_of_scope_examples") if k in report
             },
             "promotion": promotion,
+            "heads": {
+                h.kind: {
+                    "version": h.version,
+                    "skipped": h.skipped,
+                    "unreadable_labels": h.unreadable,
+                    "evaluation": h.evaluation,
+                    "promoted": h.promoted,
+                    "refused": h.refused,
+                }
+                for h in self.heads
+            },
         }
 
 
@@ -103,17 +126,32 @@ def has_labelled_history(session: Session, tenant: str, label_field: str) -> boo
     return session.scalar(probe.limit(1)) is not None
 
 
-def history_loader(store: Store, tenant: str, label_field: str) -> Loader:
-    """Examples from the tenant's imported (redacted) history."""
+class HistoryLoader:
+    """Examples from the tenant's imported (redacted) history; ``heads`` also reads the sentiment,
+    emotions and escalated fields for the heads (a file loader has none)."""
 
-    def load() -> tuple[list[Example], dict[str, Any]]:
-        with store.session() as session:
-            examples = labelled_examples(session, tenant, label_field)
+    def __init__(self, store: Store, tenant: str, label_field: str) -> None:
+        self.store, self.tenant, self.label_field = store, tenant, label_field
+
+    def __call__(self) -> tuple[list[Example], dict[str, Any]]:
+        with self.store.session() as session:
+            examples = labelled_examples(session, self.tenant, self.label_field)
         if not examples:
-            raise InputError(no_history_message(tenant, label_field))
-        return examples, {"history": tenant, "label_field": label_field}
+            raise InputError(no_history_message(self.tenant, self.label_field))
+        return examples, {"history": self.tenant, "label_field": self.label_field}
 
-    return load
+    def heads(self, options: HeadsOptions) -> HeadData:
+        with self.store.session() as session:
+            sentiment = sentiment_examples(
+                session, self.tenant, options.sentiment_field, options.emotions_field
+            )
+            escalation = escalation_examples(session, self.tenant, options.escalation_field)
+        return HeadData(sentiment, escalation)
+
+
+def history_loader(store: Store, tenant: str, label_field: str) -> Loader:
+    """Examples from the tenant's imported (redacted) history (and, for the heads, their labels)."""
+    return HistoryLoader(store, tenant, label_field)
 
 
 class _HookedRegistry(ModelRegistry):
@@ -154,14 +192,19 @@ def train_tenant(
 
     registry = _HookedRegistry(data_dir, tenant, hooks)
     redactor = Redactor(load_redaction_rules(data_dir, tenant))  # the tenant's own patterns too
+    data = load.heads(options.heads) if isinstance(load, HistoryLoader) else None
+    fitted = fit_heads(data, tenant, embedder, options, redactor=redactor, stage=hooks.stage) if data else []
     result = run_training(registry, examples, embedder, options, source, progress=embedded, redactor=redactor)
+    heads = commit_heads(data_dir, tenant, embedder, options, fitted, promote=promote, actor=actor)
     if not promote:
-        return TenantRun(result, None, None)
+        return TenantRun(result, None, None, heads)
     hooks.stage("promoting", f"promoting {result.version.version} through the gate")
+    for head in heads:
+        hooks.stage("promoting", head.line())
     try:
         promotion = registry.promote(
             result.version.version, evaluate=registry_evaluator(embedder), actor=actor
         )
     except GateRefused as refused:
-        return TenantRun(result, None, refused)
-    return TenantRun(result, promotion, None)
+        return TenantRun(result, None, refused, heads)
+    return TenantRun(result, promotion, None, heads)

@@ -1,0 +1,283 @@
+"""A tenant's own sentiment and emotion heads, fitted from the labelled columns of its history.
+
+Fitted the way training/emotion.py fits the shipped heads (centred per language, logistic
+regression, temperature on data the fit did not see, scored by the same ``score_heads``), but on the
+tenant's tickets alone: sentiment from its sentiment labels, emotions from its emotion labels when
+every emotion occurs among them (else the shipped emotions head is kept), language means from its
+tickets. The report scores the candidate and the shipped heads on the same held-out tickets, and
+the promotion gate compares sentiment macro-F1 with the active version, or the shipped heads.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from suggest.analysis.emotion import SENTIMENTS, EmotionModel
+from suggest.analysis.heads import LinearHead, embedder_meta, save_folder
+from suggest.analysis.types import EMOTIONS
+from suggest.errors import InputError, ModelCacheError
+from suggest.protocols import Embedder
+from training.emotion import score_heads  # the one way emotion heads are scored
+from training.emotion_data import EmotionExample
+from training.history.ingest import HeadExample
+from training.intent import Progress, embed_all
+from training.linear import fit_sigmoids, fit_softmax, fit_temperature, mean_center, with_temperature
+from training.registry import Baseline, Evaluate, ModelRegistry, VersionInfo
+from training.registry_files import HOLDOUT, REPORT_JSON
+from training.run import TrainOptions, split_for_evaluation
+
+TUNE_SHARE = 0.25
+"""Share of the training tickets kept aside for the temperature (and the escalation threshold)."""
+
+
+class HeadSkipped(InputError):  # noqa: N818 (an outcome: the run goes on without this head)
+    """Too few labels for a head; the message says how many there are and how many are needed."""
+
+
+@dataclass(frozen=True)
+class FittedEmotion:
+    model: EmotionModel
+    report: dict[str, Any]
+    held: list[HeadExample]
+
+
+def _rows(examples: Sequence[HeadExample]) -> list[EmotionExample]:
+    """Our examples as training/emotion.py scores them."""
+    return [EmotionExample(e.text, "tenant", e.language or "und", e.label, e.emotions) for e in examples]
+
+
+def _languages(examples: Sequence[HeadExample]) -> list[str]:
+    return [e.language or "und" for e in examples]
+
+
+def check_counts(counts: Counter[str], labels: Sequence[str], needed: int, what: str) -> None:
+    short = {label: counts.get(label, 0) for label in labels if counts.get(label, 0) < needed}
+    if short:
+        found = ", ".join(f"{label} {n}" for label, n in short.items())
+        raise HeadSkipped(
+            f"{what}: too few labelled tickets ({found}); at least {needed} of each of "
+            f"{', '.join(labels)} are needed. Label more tickets, or lower heads.min_examples."
+        )
+
+
+def fit_emotion(
+    examples: Sequence[HeadExample],
+    embedder: Embedder,
+    options: TrainOptions,
+    shipped: EmotionModel,
+    progress: Progress | None = None,
+) -> FittedEmotion:
+    """Fit the tenant's heads; raise ``HeadSkipped`` when a sentiment class has too few tickets."""
+    heads = options.heads
+    check_counts(Counter(e.label for e in examples if e.label), SENTIMENTS, heads.min_examples, "sentiment")
+    started = time.perf_counter()
+    train, held = split_for_evaluation(examples, options.evaluation_share, options.seed, min_train=2)
+    fit, tune = split_for_evaluation(train, TUNE_SHARE, options.seed + 1, min_train=2)
+    texts = sorted({e.text for e in examples})
+    vectors = embed_all(embedder, texts, progress)
+    row_of = {t: i for i, t in enumerate(texts)}
+
+    def embed(rows: Sequence[HeadExample]) -> np.ndarray:
+        return vectors[[row_of[e.text] for e in rows]]
+
+    by_language: dict[str, list[int]] = {}
+    for e in train:
+        if e.language:
+            by_language.setdefault(e.language, []).append(row_of[e.text])
+    means = {
+        **shipped.language_means,
+        **{k: vectors[v].mean(axis=0).astype(np.float32) for k, v in by_language.items()},
+    }
+    centring = EmotionModel(shipped.sentiment, shipped.emotions, "centring", means)
+    x_fit = centring.shifted(embed(fit), _languages(fit))
+    x_tune = centring.shifted(embed(tune), _languages(tune))
+    center = mean_center(x_fit)
+    sentiment = _fit_sentiment(fit, x_fit=x_fit, tune=tune, x_tune=x_tune, center=center, options=options)
+    emotions, emotions_from = _fit_emotions(
+        fit, x_fit=x_fit, tune=tune, x_tune=x_tune, center=center, options=options, shipped=shipped.emotions
+    )
+    model = EmotionModel(sentiment, emotions, "candidate", means)
+    x_held, rows_held = embed(held), _rows(held)
+    report = {
+        "examples": len(train),
+        "labels": {
+            "sentiment": dict(sorted(Counter(e.label for e in examples if e.label).items())),
+            "emotions": sum(e.emotions is not None for e in examples),
+        },
+        "split": {"fit": len(fit), "temperature": len(tune), "held_out": len(held)},
+        "emotions_head": emotions_from,
+        "temperatures": {"sentiment": sentiment.temperature, "emotions": emotions.temperature},
+        "languages": sorted(by_language),
+        "evaluation": score_heads(model, x_held, rows_held),
+        "shipped": score_heads(shipped, x_held, rows_held),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    return FittedEmotion(model, report, held)
+
+
+def _fit_sentiment(
+    fit: Sequence[HeadExample],
+    *,
+    x_fit: np.ndarray,
+    tune: Sequence[HeadExample],
+    x_tune: np.ndarray,
+    center: np.ndarray,
+    options: TrainOptions,
+) -> LinearHead:
+    keep = np.array([e.label is not None for e in fit])
+    y = np.array([SENTIMENTS.index(e.label) for e in fit if e.label is not None], dtype=int)
+    head = fit_softmax(x_fit[keep], y, SENTIMENTS, options.heads.c, seed=options.seed, center=center)
+    keep_t = np.array([e.label is not None for e in tune])
+    y_t = np.array([SENTIMENTS.index(e.label) for e in tune if e.label is not None], dtype=int)
+    if not keep_t.any():
+        return head
+    return with_temperature(head, fit_temperature(head.logits(x_tune[keep_t]), y_t))
+
+
+def _emotion_matrix(rows: Sequence[HeadExample]) -> tuple[np.ndarray, np.ndarray]:
+    keep = np.array([e.emotions is not None for e in rows], dtype=bool)
+    y = np.array([[name in (e.emotions or ()) for name in EMOTIONS] for e in rows if e.emotions is not None])
+    return keep, y.astype(np.float32).reshape(-1, len(EMOTIONS))
+
+
+def _fit_emotions(
+    fit: Sequence[HeadExample],
+    *,
+    x_fit: np.ndarray,
+    tune: Sequence[HeadExample],
+    x_tune: np.ndarray,
+    center: np.ndarray,
+    options: TrainOptions,
+    shipped: LinearHead,
+) -> tuple[LinearHead, str]:
+    """The tenant's emotions head when every emotion occurs (and is absent) among its labels;
+    otherwise the shipped one, with why."""
+    keep, y = _emotion_matrix(fit)
+    if not keep.any():
+        return shipped, "shipped (no emotion labels)"
+    positives = y.sum(axis=0)
+    missing = [name for name, n in zip(EMOTIONS, positives, strict=True) if n == 0 or n == len(y)]
+    if missing:
+        return shipped, f"shipped (the labels never or always name {', '.join(missing)})"
+    head = fit_sigmoids(x_fit[keep], y, EMOTIONS, options.heads.c, seed=options.seed, center=center)
+    keep_t, y_t = _emotion_matrix(tune)
+    if keep_t.any():
+        head = with_temperature(head, fit_temperature(head.logits(x_tune[keep_t]), y_t, multilabel=True))
+    return head, "tenant"
+
+
+def holdout_row(e: HeadExample) -> dict[str, Any]:
+    emotions = None if e.emotions is None else sorted(e.emotions)
+    return {"text": e.text, "label": e.label, "language": e.language, "emotions": emotions}
+
+
+def commit_head(
+    registry: ModelRegistry,
+    save: Callable[[Path, str], None],
+    held: Sequence[HeadExample],
+    report: dict[str, Any],
+) -> VersionInfo:
+    """Stage a version, let ``save(folder, version)`` write the model, add ``holdout.jsonl`` and
+    ``report/report.json``, and commit it; nothing is left behind on an error."""
+    staged = registry.stage()
+    try:
+        save(staged.folder, staged.version)
+        with (staged.folder / HOLDOUT).open("w", encoding="utf-8") as f:
+            for e in held:
+                f.write(json.dumps(holdout_row(e), ensure_ascii=False) + "\n")
+        path = staged.folder / REPORT_JSON
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"kind": registry.kind, **report}, indent=2) + "\n", encoding="utf-8")
+        return registry.commit(staged)
+    except BaseException:
+        registry.discard(staged)
+        raise
+
+
+def commit_emotion(
+    registry: ModelRegistry,
+    fitted: FittedEmotion,
+    embedder: Embedder,
+    options: TrainOptions,
+    source: dict[str, Any],
+) -> VersionInfo:
+    evaluation = fitted.report["evaluation"]
+    figures = {
+        "examples": evaluation["examples"],
+        "macro_f1": evaluation.get("sentiment_macro_f1"),
+        **{k: v for k, v in evaluation.items() if k != "emotion_f1"},
+        "shipped_sentiment_macro_f1": fitted.report["shipped"].get("sentiment_macro_f1"),
+        "shipped_emotion_macro_f1": fitted.report["shipped"].get("emotion_macro_f1"),
+    }
+
+    def save(folder: Path, version: str) -> None:
+        model = replace(fitted.model, version=version)
+        training = {
+            "report": fitted.report,
+            "source": source,
+            "options": options.heads.model_dump(mode="json"),
+        }
+        meta = {**model.meta(), "embedder": embedder_meta(embedder), "training": training}
+        save_folder(folder, model.tensors(), meta)
+
+    report = {"evaluation": figures, "shipped": fitted.report["shipped"], "training": fitted.report}
+    return commit_head(registry, save, fitted.held, report)
+
+
+def read_holdout(path: Path) -> list[HeadExample]:
+    """A head version's held-out tickets, as ``holdout_row`` wrote them."""
+    out = []
+    try:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            emotions = row.get("emotions")
+            out.append(
+                HeadExample(
+                    str(row["text"]),
+                    row.get("label"),
+                    row.get("language"),
+                    None if emotions is None else frozenset(emotions),
+                )
+            )
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ModelCacheError(
+            f"{path} is not a held-out file as a training run writes it ({err!r}); retrain the version."
+        ) from None
+    return out
+
+
+def sentiment_f1(model: EmotionModel, embedder: Embedder, holdout: Path) -> float:
+    held = read_holdout(holdout)
+    vectors = embedder.embed([e.text for e in held], "query") if held else np.zeros((0, embedder.dim))
+    scores = score_heads(model, vectors, _rows(held))
+    if "sentiment_macro_f1" not in scores:
+        raise ModelCacheError(f"{holdout} has no sentiment-labelled tickets to score; retrain the version.")
+    return float(scores["sentiment_macro_f1"])
+
+
+def emotion_evaluator(embedder: Embedder) -> Evaluate:
+    """Sentiment macro-F1 of the heads in a version folder on a held-out file."""
+
+    def evaluate(folder: Path, holdout: Path) -> float:
+        return sentiment_f1(EmotionModel.load(folder, embedder), embedder, holdout)
+
+    return evaluate
+
+
+def shipped_baseline(embedder: Embedder, fallback: Callable[[Embedder], EmotionModel] | None) -> Baseline:
+    """Sentiment macro-F1 of the heads that serve a tenant without a version of its own."""
+
+    def baseline(holdout: Path) -> float:
+        from training.tenant_models import emotion_model_for
+
+        return sentiment_f1(emotion_model_for(embedder, fallback), embedder, holdout)
+
+    return baseline
