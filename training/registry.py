@@ -6,7 +6,7 @@ Under ``data_dir/tenants/<t>/models/<kind>/`` (docs/models-registry.md)::
     versions/<id>/   a committed run: the model folder, holdout.jsonl, report/...; never changed
     .staging/<id>/   a run being written; ``commit`` checks it and renames it into versions/
     CURRENT          the active version's id, replaced atomically
-    history.jsonl    append-only: adopt, promote, force, rollback, the gate figures, who did it
+    history.jsonl    append-only: adopt, promote, force, rollback, deactivate, the gate figures, who
     .lock            serialises writers across processes
 
 Readers follow CURRENT to a committed version without taking the lock, so a promotion is one
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -52,10 +52,13 @@ from training.registry_files import (
 )
 from training.registry_gate import (
     DEFAULT_MARGIN,
+    METRIC_NAMES,
     METRICS,
     NOT_MEASURED,
     Baseline,
+    Check,
     Evaluate,
+    Gate,
     GateRefused,
     PromotionResult,
     check_margin,
@@ -69,7 +72,9 @@ LOCK_TIMEOUT_S = 60.0
 __all__ = [
     "DEFAULT_MARGIN",
     "Baseline",
+    "Check",
     "Evaluate",
+    "Gate",
     "GateRefused",
     "ModelRegistry",
     "PromotionResult",
@@ -118,7 +123,7 @@ class ModelRegistry:
 
     def current(self) -> VersionInfo | None:
         folder = self.current_folder()
-        return None if folder is None else version_info(folder, True, gate_f1(self._history()))
+        return None if folder is None else version_info(folder, True, gate_f1(self._history()), self._metric)
 
     def versions(self) -> list[VersionInfo]:
         """Every committed version, newest first."""
@@ -128,7 +133,7 @@ class ModelRegistry:
         active, figures = self.active_version(), gate_f1(self._history())
         folders = [p for p in self.versions_dir.iterdir() if p.is_dir() and seq_of(p.name) is not None]
         folders.sort(key=lambda p: seq_of(p.name) or 0, reverse=True)
-        return [version_info(p, p.name == active, figures) for p in folders]
+        return [version_info(p, p.name == active, figures, self._metric) for p in folders]
 
     # --- writing a run -------------------------------------------------------------------------
 
@@ -183,11 +188,13 @@ class ModelRegistry:
         force: bool = False,
         actor: str = "cli",
         baseline: Baseline | None = None,
+        checks: Sequence[Check] = (),
     ) -> PromotionResult:
         """Make ``version`` active if its figure (``evaluate``: macro-F1 for intent) on its own
         held-out examples is at least the active model's on the same examples minus ``margin``.
         The first version is compared with ``baseline`` (what serves without one: the shipped
-        emotion heads), or needs no gate without one; ``force`` skips the verdict (the figures are
+        emotion heads, no escalation head), or needs no gate without one; ``checks`` are the
+        kind's further conditions (``Gate.checks``); ``force`` skips the verdict (the figures are
         still recorded when they can be measured)."""
         check_version_id(version)
         check_margin(margin)
@@ -214,7 +221,8 @@ class ModelRegistry:
                 margin=margin,
                 force=force,
                 baseline=baseline,
-                metric=METRICS[self.kind],
+                metric=METRIC_NAMES[self.kind],
+                checks=checks,
             )
         forced = force and (previous is not None or baseline is not None)
         with self._locked():
@@ -251,6 +259,53 @@ class ModelRegistry:
                 raise ConflictError(f"cannot roll back to {target}: {err}") from None
             self._activate(target, {"action": "rollback", "from": current, "to": target, "actor": actor})
         return PromotionResult(target, current, None, None, None, False, 0)
+
+    def promote_gated(
+        self,
+        version: str,
+        gate: Gate,
+        *,
+        margin: float = DEFAULT_MARGIN,
+        force: bool = False,
+        actor: str = "cli",
+    ) -> PromotionResult:
+        """``promote`` through a kind's whole gate (``gate_for``)."""
+        return self.promote(
+            version,
+            evaluate=gate.evaluate,
+            baseline=gate.baseline,
+            checks=gate.checks,
+            margin=margin,
+            force=force,
+            actor=actor,
+        )
+
+    def deactivate(self, *, actor: str = "cli") -> str:
+        """Switch the tenant's own head off: CURRENT goes, so the shipped heads (emotion) or no
+        learned escalation (escalation) serve again; returns the version that was active. The
+        versions stay, and a later ``promote`` goes through the gate against the baseline again.
+        The intent model cannot be switched off: a tenant's suggestions need one."""
+        if self.kind == "intent":
+            raise InputError(
+                "the intent model cannot be deactivated: suggestions need one. Promote or roll back "
+                "another version instead; deactivate applies to --kind emotion or escalation."
+            )
+        with self._locked():
+            current = self.active_version()
+            if current is None:
+                raise InputError(
+                    f"tenant '{self.tenant}' has no active {self.kind} model; nothing to deactivate."
+                )
+            (self.root / CURRENT).unlink()
+            fsync_path(self.root)
+            append_history(
+                self.root / HISTORY, {"action": "deactivate", "from": current, "to": None, "actor": actor}
+            )
+        return current
+
+    @property
+    def _metric(self) -> str:
+        return METRICS[self.kind]
 
     @property
     def _flag(self) -> str:

@@ -149,9 +149,13 @@ def append_history(path: Path, entry: dict[str, Any]) -> None:
 
 def active_stack(history: list[dict[str, Any]], current: str) -> list[str]:
     """The versions made active in turn, with rolled-back ones popped: a rollback returns to the
-    element below the top. ``current`` is pushed when CURRENT was changed outside the registry."""
+    element below the top, and never past a deactivation, which empties the stack. ``current`` is
+    pushed when CURRENT was changed outside the registry."""
     stack: list[str] = []
     for entry in history:
+        if entry.get("action") == "deactivate":
+            stack.clear()
+            continue
         to = entry.get("to")
         if not isinstance(to, str):
             continue
@@ -188,15 +192,18 @@ class VersionInfo:
     has_holdout: bool = False
 
 
-def version_info(folder: Path, active: bool, gate_figures: dict[str, float]) -> VersionInfo:
-    """What a version's manifest and files say about it; a damaged manifest gives empty figures."""
+def version_info(
+    folder: Path, active: bool, gate_figures: dict[str, float], metric: str = "macro_f1"
+) -> VersionInfo:
+    """What a version's manifest and files say about it; a damaged manifest gives empty figures.
+    The gate's last figure fills in ``metric``, the kind's own figure (registry_gate.METRICS)."""
     try:
         manifest = read_manifest(folder)
     except ModelCacheError:
         manifest = {}
     metrics = read_metrics(folder, manifest)
     if folder.name in gate_figures:
-        metrics.setdefault("macro_f1", gate_figures[folder.name])  # the gate's, on its own held-out data
+        metrics.setdefault(metric, gate_figures[folder.name])  # the gate's, on its own held-out data
     source = _dict(_dict(manifest.get("training")).get("source"))
     sha = source.get("sha256") or source.get("examples_sha256")  # a file's hash, else the examples
     return VersionInfo(
@@ -211,7 +218,7 @@ def version_info(folder: Path, active: bool, gate_figures: dict[str, float]) -> 
 
 
 def gate_f1(history: list[dict[str, Any]]) -> dict[str, float]:
-    """Each version's macro-F1 as the gate last measured it when promoting it."""
+    """Each version's gate figure (its kind's, registry_gate.METRICS) as last measured when promoting it."""
     return {
         entry["to"]: float(entry["candidate_f1"])
         for entry in history

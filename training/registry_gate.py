@@ -3,13 +3,15 @@ the same held-out examples (the candidate's ``holdout.jsonl``), by more than a m
 
 Both models are scored by the caller's ``evaluate`` so tests can pass a fake; the CLI and the API
 pass ``gate_for(kind, ...)``: intent macro-F1 the one way training/evaluation.py computes it,
-sentiment macro-F1 for the emotion heads, F1 at the tuned threshold for the escalation head.
+sentiment macro-F1 for the emotion heads, F1 at the tuned threshold for the escalation head. A kind
+may add checks of its own (``Gate.checks``): emotion macro-F1 for the emotion heads, a precision
+floor for the escalation head, whose first version is otherwise compared with no head at all.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,13 @@ Evaluate = Callable[[Path, Path], float]
 Baseline = Callable[[Path], float]
 """``baseline(holdout_file) -> figure`` of what serves while no version is active (the shipped
 emotion heads), so a tenant's first version must beat it too."""
-METRICS = {"intent": "macro-F1", "emotion": "sentiment macro-F1", "escalation": "F1"}
+Check = Callable[[Path, Path | None, Path, float], str | None]
+"""``check(candidate, current or None, holdout_file, margin) -> why it is refused, or None``: a figure
+beyond the main one that the candidate must also pass (skipped by ``force``)."""
+METRICS = {"intent": "macro_f1", "emotion": "sentiment_macro_f1", "escalation": "f1"}
+"""The figure each kind's gate compares, as the versions record it (``VersionInfo.metrics``)."""
+METRIC_NAMES = {"intent": "macro-F1", "emotion": "sentiment macro-F1", "escalation": "F1"}
+"""The same figures as messages name them."""
 
 
 class GateRefused(InputError):  # noqa: N818 (the name the issue gives it)
@@ -44,6 +52,15 @@ class GateFigures:
 
 
 NOT_MEASURED = GateFigures(None, None, 0)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """How one kind of model is gated: its scorer, what serves without a version, extra checks."""
+
+    evaluate: Evaluate
+    baseline: Baseline | None = None
+    checks: tuple[Check, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,10 +91,12 @@ def run_gate(
     force: bool,
     baseline: Baseline | None = None,
     metric: str = "macro-F1",
+    checks: Sequence[Check] = (),
 ) -> GateFigures:
     """Score ``candidate`` and ``current`` (or, when None, the ``baseline``) on the candidate's
     held-out file; raise GateRefused when the candidate falls short (unless ``force``: then the
-    figures are only recorded, if they can be measured at all)."""
+    figures are only recorded, if they can be measured at all). ``checks`` run after the main
+    comparison passes; any reason one gives refuses the candidate too."""
     against = current.name if current is not None else "shipped model"
     holdout = candidate / HOLDOUT
     if not holdout.is_file():
@@ -96,6 +115,9 @@ def run_gate(
             current_f1 = float(baseline(holdout))
         else:
             raise InputError("the gate needs the active version or a baseline to compare with")
+        reasons = (
+            [] if force else [r for check in checks if (r := check(candidate, current, holdout, margin))]
+        )
     except ReplykitError as err:
         if force:
             log.warning("gate figures for %s not measured: %s", candidate.name, err)
@@ -111,25 +133,35 @@ def run_gate(
             f"{current_f1 - margin:.4f}. Promote it anyway with --force (recorded in the history), "
             "or allow a larger --margin."
         )
+    if reasons:
+        raise GateRefused(
+            f"candidate {candidate.name} is refused: {'; '.join(reasons)}. Promote it anyway with --force "
+            "(recorded in the history)."
+        )
     return GateFigures(candidate_f1, current_f1, examples)
 
 
 def gate_for(
     kind: str, embedder: Embedder, emotion_fallback: Callable[[Embedder], Any] | None = None
-) -> tuple[Evaluate, Baseline | None]:
-    """The gate's scorer for a kind of model, and its baseline where one serves without a version.
-    ``emotion_fallback`` (default: the support examples' heads) stands in for the shipped heads
-    with an embedder they were not trained for."""
+) -> Gate:
+    """The gate for a kind of model. ``emotion_fallback`` (default: the support examples' heads)
+    stands in for the shipped heads with an embedder they were not trained for. Nothing is loaded
+    or embedded until the gate runs."""
     if kind == "emotion":
         from training.emotion import support_only_model
-        from training.tenant_emotion import emotion_evaluator, shipped_baseline
+        from training.tenant_emotion import emotion_check, emotion_evaluator, shipped_baseline
 
-        return emotion_evaluator(embedder), shipped_baseline(embedder, emotion_fallback or support_only_model)
+        fallback = emotion_fallback or support_only_model
+        return Gate(
+            emotion_evaluator(embedder),
+            shipped_baseline(embedder, fallback),
+            (emotion_check(embedder, fallback),),
+        )
     if kind == "escalation":
-        from training.tenant_escalation import escalation_evaluator
+        from training.tenant_escalation import NO_HEAD, escalation_evaluator, precision_floor
 
-        return escalation_evaluator(embedder), None
-    return registry_evaluator(embedder), None
+        return Gate(escalation_evaluator(embedder), NO_HEAD, (precision_floor(embedder),))
+    return Gate(registry_evaluator(embedder))
 
 
 def registry_evaluator(embedder: Embedder) -> Evaluate:

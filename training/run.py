@@ -24,6 +24,7 @@ from training.redact import RedactionReport, Redactor
 from training.registry import ModelRegistry, VersionInfo
 from training.registry_files import HOLDOUT
 from training.report import write_intent_report
+from training.vectors import VectorCache
 
 REPORT_DIR = "report"
 E = TypeVar("E", bound=Example)
@@ -110,12 +111,14 @@ def run_training(
     held_out: Sequence[Example] | None = None,
     progress: Progress | None = None,
     redactor: Redactor | None = None,
+    vectors: VectorCache | None = None,
 ) -> RunResult:
     """Train on the examples (less the evaluation split, unless ``held_out`` is given), evaluate,
     and commit a version holding the model, ``holdout.jsonl`` and ``report/``.
 
     Every text is redacted first (``redactor``, default rules when None): examples may come from
-    a file that never went through the history import, and the held-out ones are stored."""
+    a file that never went through the history import, and the held-out ones are stored.
+    ``vectors`` shares the run's embeddings with the tenant's heads (training/vectors.py)."""
     redactor, redaction = redactor or Redactor(), RedactionReport()
     examples = redacted(examples, redactor, redaction)
     if held_out is not None:
@@ -131,7 +134,8 @@ def run_training(
             "no example could be held out for evaluation: every label has too few examples. "
             "Add examples, or give a separate evaluation file."
         )
-    x = embed_all(embedder, [e.text for e in [*train, *held]], progress)
+    texts = [e.text for e in [*train, *held]]
+    x = embed_all(embedder, texts, progress) if vectors is None else vectors.embed(texts, progress)
     trained = train_intent(train, embedder, options.intent, vectors=x[: len(train)])
     evaluation = evaluate_intent(
         trained.model, x[len(train) :], [e.text for e in held], [e.label for e in held]

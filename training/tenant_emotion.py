@@ -3,9 +3,13 @@
 Fitted the way training/emotion.py fits the shipped heads (centred per language, logistic
 regression, temperature on data the fit did not see, scored by the same ``score_heads``), but on the
 tenant's tickets alone: sentiment from its sentiment labels, emotions from its emotion labels when
-every emotion occurs among them (else the shipped emotions head is kept), language means from its
-tickets. The report scores the candidate and the shipped heads on the same held-out tickets, and
-the promotion gate compares sentiment macro-F1 with the active version, or the shipped heads.
+every emotion occurs among them (else the shipped emotions head is kept, and with it the shipped
+language means it was fitted on, so anger and frustration, and the ``strong_emotion`` escalations
+they drive, stay as they were). Tenant language means replace the shipped ones only with tenant
+emotions, and only for languages with ``heads.min_examples`` training tickets. The report scores
+the candidate and the shipped heads on the same held-out tickets; the promotion gate compares
+sentiment macro-F1, and emotion macro-F1 where the held-out tickets carry emotion labels, with the
+active version or the shipped heads.
 """
 
 from __future__ import annotations
@@ -28,11 +32,13 @@ from suggest.protocols import Embedder
 from training.emotion import score_heads  # the one way emotion heads are scored
 from training.emotion_data import EmotionExample
 from training.history.ingest import HeadExample
-from training.intent import Progress, embed_all
+from training.intent import Progress
 from training.linear import fit_sigmoids, fit_softmax, fit_temperature, mean_center, with_temperature
-from training.registry import Baseline, Evaluate, ModelRegistry, VersionInfo
+from training.registry import Baseline, Check, Evaluate, ModelRegistry, VersionInfo
 from training.registry_files import HOLDOUT, REPORT_JSON
+from training.registry_gate import TOLERANCE
 from training.run import TrainOptions, split_for_evaluation
+from training.vectors import VectorCache
 
 TUNE_SHARE = 0.25
 """Share of the training tickets kept aside for the temperature (and the escalation threshold)."""
@@ -73,37 +79,44 @@ def fit_emotion(
     embedder: Embedder,
     options: TrainOptions,
     shipped: EmotionModel,
+    *,
     progress: Progress | None = None,
+    vectors: VectorCache | None = None,
 ) -> FittedEmotion:
-    """Fit the tenant's heads; raise ``HeadSkipped`` when a sentiment class has too few tickets."""
+    """Fit the tenant's heads; raise ``HeadSkipped`` when a sentiment class has too few tickets.
+    ``vectors`` is the run's embedding cache (a fresh one when None)."""
     heads = options.heads
     check_counts(Counter(e.label for e in examples if e.label), SENTIMENTS, heads.min_examples, "sentiment")
     started = time.perf_counter()
     train, held = split_for_evaluation(examples, options.evaluation_share, options.seed, min_train=2)
     fit, tune = split_for_evaluation(train, TUNE_SHARE, options.seed + 1, min_train=2)
     texts = sorted({e.text for e in examples})
-    vectors = embed_all(embedder, texts, progress)
+    found = (vectors or VectorCache(embedder)).embed(texts, progress)
     row_of = {t: i for i, t in enumerate(texts)}
 
     def embed(rows: Sequence[HeadExample]) -> np.ndarray:
-        return vectors[[row_of[e.text] for e in rows]]
+        return found[[row_of[e.text] for e in rows]]
 
+    keep_shipped = shipped_emotions_reason(fit)
     by_language: dict[str, list[int]] = {}
     for e in train:
         if e.language:
             by_language.setdefault(e.language, []).append(row_of[e.text])
+    own = {k: v for k, v in by_language.items() if len(v) >= heads.min_examples and keep_shipped is None}
     means = {
         **shipped.language_means,
-        **{k: vectors[v].mean(axis=0).astype(np.float32) for k, v in by_language.items()},
+        **{k: found[v].mean(axis=0).astype(np.float32) for k, v in own.items()},
     }
     centring = EmotionModel(shipped.sentiment, shipped.emotions, "centring", means)
     x_fit = centring.shifted(embed(fit), _languages(fit))
     x_tune = centring.shifted(embed(tune), _languages(tune))
     center = mean_center(x_fit)
     sentiment = _fit_sentiment(fit, x_fit=x_fit, tune=tune, x_tune=x_tune, center=center, options=options)
-    emotions, emotions_from = _fit_emotions(
-        fit, x_fit=x_fit, tune=tune, x_tune=x_tune, center=center, options=options, shipped=shipped.emotions
-    )
+    if keep_shipped is None:
+        emotions = _fit_emotions(fit, x_fit=x_fit, tune=tune, x_tune=x_tune, center=center, options=options)
+        emotions_from = "tenant"
+    else:
+        emotions, emotions_from = shipped.emotions, f"shipped ({keep_shipped})"
     model = EmotionModel(sentiment, emotions, "candidate", means)
     x_held, rows_held = embed(held), _rows(held)
     report = {
@@ -115,7 +128,7 @@ def fit_emotion(
         "split": {"fit": len(fit), "temperature": len(tune), "held_out": len(held)},
         "emotions_head": emotions_from,
         "temperatures": {"sentiment": sentiment.temperature, "emotions": emotions.temperature},
-        "languages": sorted(by_language),
+        "languages": sorted(own),
         "evaluation": score_heads(model, x_held, rows_held),
         "shipped": score_heads(shipped, x_held, rows_held),
         "seconds": round(time.perf_counter() - started, 1),
@@ -148,6 +161,19 @@ def _emotion_matrix(rows: Sequence[HeadExample]) -> tuple[np.ndarray, np.ndarray
     return keep, y.astype(np.float32).reshape(-1, len(EMOTIONS))
 
 
+def shipped_emotions_reason(fit: Sequence[HeadExample]) -> str | None:
+    """Why the shipped emotions head is kept, or None when every emotion occurs (and is absent)
+    among the fit tickets' labels, so a tenant head can be fitted."""
+    keep, y = _emotion_matrix(fit)
+    if not keep.any():
+        return "no emotion labels"
+    positives = y.sum(axis=0)
+    missing = [name for name, n in zip(EMOTIONS, positives, strict=True) if n == 0 or n == len(y)]
+    if missing:
+        return f"the labels never or always name {', '.join(missing)}"
+    return None
+
+
 def _fit_emotions(
     fit: Sequence[HeadExample],
     *,
@@ -156,22 +182,14 @@ def _fit_emotions(
     x_tune: np.ndarray,
     center: np.ndarray,
     options: TrainOptions,
-    shipped: LinearHead,
-) -> tuple[LinearHead, str]:
-    """The tenant's emotions head when every emotion occurs (and is absent) among its labels;
-    otherwise the shipped one, with why."""
+) -> LinearHead:
+    """The tenant's emotions head (``shipped_emotions_reason`` said it can be fitted)."""
     keep, y = _emotion_matrix(fit)
-    if not keep.any():
-        return shipped, "shipped (no emotion labels)"
-    positives = y.sum(axis=0)
-    missing = [name for name, n in zip(EMOTIONS, positives, strict=True) if n == 0 or n == len(y)]
-    if missing:
-        return shipped, f"shipped (the labels never or always name {', '.join(missing)})"
     head = fit_sigmoids(x_fit[keep], y, EMOTIONS, options.heads.c, seed=options.seed, center=center)
     keep_t, y_t = _emotion_matrix(tune)
     if keep_t.any():
         head = with_temperature(head, fit_temperature(head.logits(x_tune[keep_t]), y_t, multilabel=True))
-    return head, "tenant"
+    return head
 
 
 def holdout_row(e: HeadExample) -> dict[str, Any]:
@@ -254,10 +272,13 @@ def read_holdout(path: Path) -> list[HeadExample]:
     return out
 
 
-def sentiment_f1(model: EmotionModel, embedder: Embedder, holdout: Path) -> float:
-    held = read_holdout(holdout)
+def _scores(model: EmotionModel, embedder: Embedder, held: Sequence[HeadExample]) -> dict[str, Any]:
     vectors = embedder.embed([e.text for e in held], "query") if held else np.zeros((0, embedder.dim))
-    scores = score_heads(model, vectors, _rows(held))
+    return score_heads(model, vectors, _rows(held))
+
+
+def sentiment_f1(model: EmotionModel, embedder: Embedder, holdout: Path) -> float:
+    scores = _scores(model, embedder, read_holdout(holdout))
     if "sentiment_macro_f1" not in scores:
         raise ModelCacheError(f"{holdout} has no sentiment-labelled tickets to score; retrain the version.")
     return float(scores["sentiment_macro_f1"])
@@ -272,12 +293,38 @@ def emotion_evaluator(embedder: Embedder) -> Evaluate:
     return evaluate
 
 
+def _shipped(embedder: Embedder, fallback: Callable[[Embedder], EmotionModel] | None) -> EmotionModel:
+    from training.tenant_models import emotion_model_for
+
+    return emotion_model_for(embedder, fallback)
+
+
 def shipped_baseline(embedder: Embedder, fallback: Callable[[Embedder], EmotionModel] | None) -> Baseline:
     """Sentiment macro-F1 of the heads that serve a tenant without a version of its own."""
 
     def baseline(holdout: Path) -> float:
-        from training.tenant_models import emotion_model_for
-
-        return sentiment_f1(emotion_model_for(embedder, fallback), embedder, holdout)
+        return sentiment_f1(_shipped(embedder, fallback), embedder, holdout)
 
     return baseline
+
+
+def emotion_check(embedder: Embedder, fallback: Callable[[Embedder], EmotionModel] | None) -> Check:
+    """Emotion macro-F1 may not fall below the active version's (or the shipped heads') minus the
+    margin, on the held-out tickets that carry emotion labels; none: nothing to check."""
+
+    def check(candidate: Path, current: Path | None, holdout: Path, margin: float) -> str | None:
+        held = [e for e in read_holdout(holdout) if e.emotions is not None]
+        if not held:
+            return None
+        reference = _shipped(embedder, fallback) if current is None else EmotionModel.load(current, embedder)
+        ours = float(_scores(EmotionModel.load(candidate, embedder), embedder, held)["emotion_macro_f1"])
+        theirs = float(_scores(reference, embedder, held)["emotion_macro_f1"])
+        if ours + TOLERANCE >= theirs - margin:
+            return None
+        against = "the shipped heads" if current is None else current.name
+        return (
+            f"emotion macro-F1 {ours:.4f} vs {against} {theirs:.4f} − margin {margin:.4f} on {len(held)} "
+            f"emotion-labelled held-out tickets; it needs at least {theirs - margin:.4f}"
+        )
+
+    return check

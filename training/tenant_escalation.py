@@ -3,7 +3,10 @@
 A class-balanced logistic regression on the centred embedding (``fit_sigmoids`` with one label),
 a temperature and a threshold chosen on tickets the fit did not see: the best F1 whose precision
 is at least ``heads.min_precision``, so the head adds few false alarms. Precision, recall and F1
-at that threshold are then measured on the held-out split, which the gate compares on.
+at that threshold are then measured on the held-out split, which the gate compares on. The tuning
+split is small, so the gate checks the floor again on the held-out tickets: a version is refused
+unless its held-out precision reaches the floor it was trained for and its F1 is above 0; the first
+version is compared with no head at all (F1 0), so the floor is what keeps it honest.
 """
 
 from __future__ import annotations
@@ -19,13 +22,15 @@ import numpy as np
 
 from suggest.analysis.escalation_head import LABEL, EscalationHead
 from suggest.analysis.heads import embedder_meta, save_folder
+from suggest.models.manifest import read_manifest
 from suggest.protocols import Embedder
 from training.history.ingest import ESCALATED, NOT_ESCALATED, HeadExample
-from training.intent import Progress, embed_all
+from training.intent import Progress
 from training.linear import fit_sigmoids, fit_temperature, mean_center, with_temperature
-from training.registry import Evaluate, ModelRegistry, VersionInfo
-from training.run import TrainOptions, split_for_evaluation
+from training.registry import Baseline, Check, Evaluate, ModelRegistry, VersionInfo
+from training.run import HeadsOptions, TrainOptions, split_for_evaluation
 from training.tenant_emotion import TUNE_SHARE, HeadSkipped, check_counts, commit_head, read_holdout
+from training.vectors import VectorCache
 
 
 @dataclass(frozen=True)
@@ -76,8 +81,10 @@ def fit_escalation(
     embedder: Embedder,
     options: TrainOptions,
     progress: Progress | None = None,
+    vectors: VectorCache | None = None,
 ) -> FittedEscalation:
-    """Fit the head; ``HeadSkipped`` when either class has too few tickets or no threshold is precise."""
+    """Fit the head; ``HeadSkipped`` when either class has too few tickets or no threshold is precise.
+    ``vectors`` is the run's embedding cache (a fresh one when None)."""
     heads = options.heads
     check_counts(
         Counter(str(e.label) for e in examples), (ESCALATED, NOT_ESCALATED), heads.min_examples, "escalation"
@@ -86,11 +93,11 @@ def fit_escalation(
     train, held = split_for_evaluation(examples, options.evaluation_share, options.seed, min_train=2)
     fit, tune = split_for_evaluation(train, TUNE_SHARE, options.seed + 1, min_train=2)
     texts = sorted({e.text for e in examples})
-    vectors = embed_all(embedder, texts, progress)
+    found = (vectors or VectorCache(embedder)).embed(texts, progress)
     row_of = {t: i for i, t in enumerate(texts)}
 
     def embed(rows: Sequence[HeadExample]) -> np.ndarray:
-        return vectors[[row_of[e.text] for e in rows]]
+        return found[[row_of[e.text] for e in rows]]
 
     x_fit, y_fit = embed(fit), _targets(fit)
     linear = fit_sigmoids(
@@ -145,12 +152,17 @@ def commit_escalation(
     return commit_head(registry, save, fitted.held, report)
 
 
-def head_f1(head: EscalationHead, embedder: Embedder, holdout: Path) -> float:
+def held_out_figures(head: EscalationHead, embedder: Embedder, holdout: Path) -> dict[str, float]:
+    """Precision, recall and F1 of the head at its own threshold on a held-out file."""
     held = read_holdout(holdout)
     if not held:
-        return 0.0
+        return {"precision": 0.0, "recall": 0.0, "f1": 0.0}
     p = head.probabilities(embedder.embed([e.text for e in held], "query"))
-    return figures(_targets(held), p, head.threshold)["f1"]
+    return figures(_targets(held), p, head.threshold)
+
+
+def head_f1(head: EscalationHead, embedder: Embedder, holdout: Path) -> float:
+    return held_out_figures(head, embedder, holdout)["f1"]
 
 
 def escalation_evaluator(embedder: Embedder) -> Evaluate:
@@ -160,3 +172,35 @@ def escalation_evaluator(embedder: Embedder) -> Evaluate:
         return head_f1(EscalationHead.load(folder, embedder), embedder, holdout)
 
     return evaluate
+
+
+def _no_head(_holdout: Path) -> float:
+    return 0.0
+
+
+NO_HEAD: Baseline = _no_head
+"""What serves without a version: no learned escalation, which finds none of the escalated tickets."""
+
+
+def trained_floor(folder: Path) -> float:
+    """The precision floor the version was trained for (``heads.min_precision``), else the default."""
+    options = read_manifest(folder).get("training", {}).get("options", {})
+    floor = options.get("min_precision") if isinstance(options, dict) else None
+    return float(floor) if isinstance(floor, int | float) else HeadsOptions().min_precision
+
+
+def precision_floor(embedder: Embedder) -> Check:
+    """Refuse a head whose held-out precision is under its floor, or whose F1 is 0."""
+
+    def check(candidate: Path, _current: Path | None, holdout: Path, _margin: float) -> str | None:
+        floor = trained_floor(candidate)
+        found = held_out_figures(EscalationHead.load(candidate, embedder), embedder, holdout)
+        if found["precision"] + 1e-9 >= floor and found["f1"] > 0:
+            return None
+        return (
+            f"held-out precision {found['precision']:.4f} and F1 {found['f1']:.4f}; an escalation head "
+            f"needs precision at least {floor:.2f} (heads.min_precision) and F1 above 0, or it mostly "
+            "raises false alarms. Label more tickets and retrain"
+        )
+
+    return check

@@ -1,15 +1,15 @@
 """``replykit models ...``: build and check the embedding model cache (``prepare``, ``verify``),
-and manage each tenant's model versions (``list``, ``promote``, ``rollback``; ``--kind`` intent,
-emotion or escalation)."""
+and manage each tenant's model versions (``list``, ``promote``, ``rollback``, ``deactivate``;
+``--kind`` intent, emotion or escalation)."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -19,9 +19,10 @@ from api.cli.progress import err_console, steps
 from suggest.config import get_settings
 from suggest.errors import ModelCacheError, ReplykitError
 from suggest.models.prepare import PreparedModel, cache_root, load_prepared, prepare_model
-from training.registry import DEFAULT_MARGIN, Baseline, Evaluate, ModelRegistry, PromotionResult, gate_for
+from suggest.protocols import Embedder, TextKind
+from training.registry import DEFAULT_MARGIN, Gate, ModelRegistry, PromotionResult, gate_for
 from training.registry_files import KINDS
-from training.registry_gate import METRICS
+from training.registry_gate import METRIC_NAMES, METRICS
 
 app = typer.Typer(
     help="Prepare and verify the embedding model; list, promote and roll back a tenant's models.",
@@ -30,8 +31,6 @@ app = typer.Typer(
 console = Console()
 Tenant = Annotated[str, typer.Option("--tenant", "-t", help="Tenant id.")]
 Kind = Annotated[str, typer.Option("--kind", "-k", help=f"Which models: {', '.join(KINDS)}.")]
-FIGURE = {"intent": "macro_f1", "emotion": "sentiment_macro_f1", "escalation": "f1"}
-"""The figure each kind's gate compares, as the versions record it."""
 
 
 def _summary(prepared: PreparedModel) -> Table:
@@ -98,26 +97,41 @@ def _registry(tenant: str, kind: str = "intent") -> ModelRegistry:
     return ModelRegistry(get_settings().data_dir, tenant, kind)
 
 
-def _lazy_gate(kind: str) -> tuple[Evaluate, Baseline | None]:
-    """The gate's evaluator (and baseline), loading the embedding model only if the gate runs
-    (the first promotion of a tenant's intent model has nothing to compare with)."""
+class _LazyEmbedder:
+    """The configured embedder, loaded on first use: the first promotion of a tenant's intent
+    model has nothing to compare with and should not wait for the model to load."""
 
-    @functools.cache
-    def loaded() -> tuple[Evaluate, Baseline | None]:
+    @functools.cached_property
+    def _loaded(self) -> Embedder:
         from suggest.embed.loader import load_embedder
-        from training.emotion import support_only_model
 
-        return gate_for(kind, load_embedder(get_settings()), support_only_model)
+        return load_embedder(get_settings())
 
-    def evaluate(folder: Path, holdout: Path) -> float:
-        return loaded()[0](folder, holdout)
+    @property
+    def name(self) -> str:
+        return self._loaded.name
 
-    def baseline(holdout: Path) -> float:
-        found = loaded()[1]
-        assert found is not None
-        return found(holdout)
+    @name.setter
+    def name(self, value: str) -> None:
+        raise AttributeError("the embedder's name is the loaded model's")
 
-    return evaluate, baseline if kind == "emotion" else None
+    @property
+    def dim(self) -> int:
+        return self._loaded.dim
+
+    @dim.setter
+    def dim(self, value: int) -> None:
+        raise AttributeError("the embedder's dimension is the loaded model's")
+
+    def embed(self, texts: Sequence[str], kind: TextKind = "query") -> np.ndarray:
+        return self._loaded.embed(texts, kind)
+
+
+def _lazy_gate(kind: str) -> Gate:
+    """The kind's gate (``gate_for``), loading the embedding model only if the gate runs."""
+    from training.emotion import support_only_model
+
+    return gate_for(kind, _LazyEmbedder(), support_only_model)
 
 
 def _figure(value: object, spec: str) -> str:
@@ -132,7 +146,7 @@ def list_versions(tenant: Tenant, kind: Kind = "intent") -> None:
     if not versions:
         console.print(f"tenant '{escape(tenant)}' has no {kind} model versions yet.")
         return
-    figure = FIGURE[kind]
+    figure = METRICS[kind]
     table = Table(
         "version",
         "created",
@@ -161,7 +175,7 @@ def _gate_line(result: PromotionResult, kind: str) -> str:
         return "gate not measured (forced)"
     verdict = "forced" if result.forced else "passed"
     return (
-        f"gate {verdict}: {METRICS[kind]} {result.candidate_f1:.4f} vs {result.current_f1:.4f} − "
+        f"gate {verdict}: {METRIC_NAMES[kind]} {result.candidate_f1:.4f} vs {result.current_f1:.4f} − "
         f"{result.margin:.4f} on {result.examples} held-out examples"
     )
 
@@ -180,9 +194,8 @@ def promote(
     """Make a version active if it is not worse than the active one (for emotion: the shipped
     heads when none is) on its held-out examples. A running server switches on its next request."""
     with _exit_on_error():
-        evaluate, baseline = _lazy_gate(kind)
-        result = _registry(tenant, kind).promote(
-            version, evaluate=evaluate, margin=margin, force=force, actor="cli", baseline=baseline
+        result = _registry(tenant, kind).promote_gated(
+            version, _lazy_gate(kind), margin=margin, force=force, actor="cli"
         )
     was = f" (was {result.previous})" if result.previous else ""
     console.print(f"[green]✓[/green] {result.version} is active for tenant '{escape(tenant)}'{was}")
@@ -197,3 +210,12 @@ def rollback(tenant: Tenant, kind: Kind = "intent") -> None:
     console.print(
         f"[green]✓[/green] tenant '{escape(tenant)}' rolled back to {result.version} (was {result.previous})"
     )
+
+
+@app.command()
+def deactivate(tenant: Tenant, kind: Kind) -> None:
+    """Switch the tenant's own emotion or escalation head off: the shipped heads (emotion) or no
+    learned escalation serve again; the versions stay. A running server switches on its next request."""
+    with _exit_on_error():
+        was = _registry(tenant, kind).deactivate(actor="cli")
+    console.print(f"[green]✓[/green] tenant '{escape(tenant)}' has no active {kind} model (was {was})")

@@ -1,6 +1,6 @@
 """The tenant's model versions (admin scope), per kind (``/v1/models/{kind}``: intent, emotion,
-escalation): list them, promote one through the gate, roll back. The suggest route picks up the
-change on its next request (training/tenant_models.py)."""
+escalation): list them, promote one through the gate, roll back, switch a head off. The suggest
+route picks up the change on its next request (training/tenant_models.py)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,10 @@ KindPath = Annotated[str, Path(pattern=f"^({'|'.join(KINDS)})$", description=f"O
 class VersionOut(BaseModel):
     version: str
     created_at: str
-    metrics: dict[str, Any] = Field(description="examples, accuracy, macro_f1 where the run recorded them.")
+    metrics: dict[str, Any] = Field(
+        description="examples, accuracy and the kind's gate figure (macro_f1, sentiment_macro_f1, f1), "
+        "where recorded."
+    )
     active: bool
     data_sha256: str | None = Field(description="The training data's sha256.")
     has_holdout: bool = Field(description="Whether the version keeps held-out examples for the gate.")
@@ -93,18 +96,17 @@ def promote(
 ) -> PromotionOut:
     """Make ``version`` active if the gate passes: its figure (intent macro-F1, sentiment
     macro-F1, escalation F1) on its held-out examples at least the active model's (for emotion
-    without one: the shipped heads') on the same examples minus ``margin``; 409 when not."""
+    without one: the shipped heads') on the same examples minus ``margin``, and the kind's own
+    checks (emotion macro-F1; the escalation head's precision floor); 409 when not."""
     embedder = runtime.embedder
     if embedder is None:
         raise NotReadyError(
             f"the model is {runtime.status}; the gate needs it, try again once /readyz is ready"
         )
     options = body or PromoteIn()
-    evaluate, baseline = gate_for(kind, embedder, support_only_model)
-    result = _registry(request, who, kind).promote(
+    result = _registry(request, who, kind).promote_gated(
         version,
-        evaluate=evaluate,
-        baseline=baseline,
+        gate_for(kind, embedder, support_only_model),
         margin=options.margin,
         force=options.force,
         actor=actor(who),
@@ -116,3 +118,15 @@ def promote(
 def rollback(kind: KindPath, request: Request, who: Admin) -> PromotionOut:
     """Back to the version active before the current one (no gate)."""
     return _result(_registry(request, who, kind).rollback(actor=actor(who)))
+
+
+class DeactivatedOut(BaseModel):
+    previous: str = Field(description="The version that was active.")
+    active: None = Field(default=None, description="No version of this kind is active now.")
+
+
+@router.post("/deactivate")
+def deactivate(kind: KindPath, request: Request, who: Admin) -> DeactivatedOut:
+    """Switch the tenant's emotion or escalation head off (the shipped heads, or no learned
+    escalation, serve again); 422 for intent, which suggestions need, or when none is active."""
+    return DeactivatedOut(previous=_registry(request, who, kind).deactivate(actor=actor(who)))

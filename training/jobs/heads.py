@@ -1,6 +1,8 @@
 """The emotion and escalation heads in a tenant's training run: fitted from the history's
 sentiment, emotions and escalated fields before the intent run, committed after it, each as its
-own version through its own gate (training/tenant_emotion.py, training/tenant_escalation.py)."""
+own version through its own gate (training/tenant_emotion.py, training/tenant_escalation.py).
+They embed through the run's ``VectorCache``, so a text the intent model also trains on is
+embedded once."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from training.run import TrainOptions, redacted
 from training.tenant_emotion import FittedEmotion, HeadSkipped, commit_emotion, fit_emotion
 from training.tenant_escalation import FittedEscalation, commit_escalation, fit_escalation
 from training.tenant_models import emotion_model_for
+from training.vectors import VectorCache
 
 
 @dataclass(frozen=True)
@@ -76,8 +79,12 @@ def fit_heads(
     *,
     redactor: Redactor,
     stage: Callable[[str, str], None],
+    vectors: VectorCache | None = None,
 ) -> list[Fitted]:
-    """Fit the heads the history has labels for; nothing is written yet (see ``commit_heads``)."""
+    """Fit the heads the history has labels for; nothing is written yet (see ``commit_heads``).
+    Reported under the run's "embedding" stage, which the intent run's embedding then moves on
+    from (the heads' own share is not drawn, so a job's progress never goes back)."""
+    vectors = vectors or VectorCache(embedder)
     heads = options.heads
     out = []
     for kind, labels, fields in (
@@ -93,13 +100,13 @@ def fit_heads(
             outcome.skipped = f"no imported ticket has a readable '{fields[0]}' field"
             out.append(item)
             continue
-        stage("loading", f"fitting the {kind} head on {len(examples)} labelled tickets")
+        stage("embedding", f"embedding and fitting the {kind} head on {len(examples)} labelled tickets")
         try:
             if kind == "emotion":
                 shipped = emotion_model_for(embedder, support_only_model)
-                item.fitted = fit_emotion(examples, embedder, options, shipped)
+                item.fitted = fit_emotion(examples, embedder, options, shipped, vectors=vectors)
             else:
-                item.fitted = fit_escalation(examples, embedder, options)
+                item.fitted = fit_escalation(examples, embedder, options, vectors=vectors)
         except HeadSkipped as skipped:
             outcome.skipped = str(skipped)
         out.append(item)
@@ -128,9 +135,9 @@ def commit_heads(
         outcome.version = info.version
         outcome.evaluation = dict(report_evaluation(info))
         if promote:
-            evaluate, baseline = gate_for(outcome.kind, embedder, support_only_model)
+            gate = gate_for(outcome.kind, embedder, support_only_model)
             try:
-                registry.promote(info.version, evaluate=evaluate, baseline=baseline, actor=actor)
+                registry.promote_gated(info.version, gate, actor=actor)
                 outcome.promoted = True
             except GateRefused as refused:
                 outcome.refused = str(refused)

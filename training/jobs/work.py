@@ -43,6 +43,7 @@ from training.registry import (
     registry_evaluator,
 )
 from training.run import HeadsOptions, RunResult, TrainOptions, run_training
+from training.vectors import VectorCache
 
 Loader = Callable[[], tuple[list[Example], dict[str, Any]]]
 """Returns the labelled examples and a record of where they came from (kept in the version)."""
@@ -193,8 +194,15 @@ def train_tenant(
     registry = _HookedRegistry(data_dir, tenant, hooks)
     redactor = Redactor(load_redaction_rules(data_dir, tenant))  # the tenant's own patterns too
     data = load.heads(options.heads) if isinstance(load, HistoryLoader) else None
-    fitted = fit_heads(data, tenant, embedder, options, redactor=redactor, stage=hooks.stage) if data else []
-    result = run_training(registry, examples, embedder, options, source, progress=embedded, redactor=redactor)
+    vectors = VectorCache(embedder)  # a text the heads and the intent model share is embedded once
+    fitted = (
+        fit_heads(data, tenant, embedder, options, redactor=redactor, stage=hooks.stage, vectors=vectors)
+        if data
+        else []
+    )
+    result = run_training(
+        registry, examples, embedder, options, source, progress=embedded, redactor=redactor, vectors=vectors
+    )
     heads = commit_heads(data_dir, tenant, embedder, options, fitted, promote=promote, actor=actor)
     if not promote:
         return TenantRun(result, None, None, heads)
