@@ -74,6 +74,38 @@ def check_counts(counts: Counter[str], labels: Sequence[str], needed: int, what:
         )
 
 
+@dataclass(frozen=True)
+class HeadSplit:
+    """A head's examples split three ways (fit, tune the temperature and threshold, held out for
+    the report and the gate), with every text embedded once."""
+
+    train: list[HeadExample]
+    fit: list[HeadExample]
+    tune: list[HeadExample]
+    held: list[HeadExample]
+    vectors: np.ndarray
+    row_of: dict[str, int]
+
+    def embed(self, rows: Sequence[HeadExample]) -> np.ndarray:
+        out: np.ndarray = self.vectors[[self.row_of[e.text] for e in rows]]
+        return out
+
+
+def split_and_embed(
+    examples: Sequence[HeadExample],
+    embedder: Embedder,
+    options: TrainOptions,
+    *,
+    progress: Progress | None,
+    vectors: VectorCache | None,
+) -> HeadSplit:
+    train, held = split_for_evaluation(examples, options.evaluation_share, options.seed, min_train=2)
+    fit, tune = split_for_evaluation(train, TUNE_SHARE, options.seed + 1, min_train=2)
+    texts = sorted({e.text for e in examples})
+    found = (vectors or VectorCache(embedder)).embed(texts, progress)
+    return HeadSplit(train, fit, tune, held, found, {t: i for i, t in enumerate(texts)})
+
+
 def fit_emotion(
     examples: Sequence[HeadExample],
     embedder: Embedder,
@@ -88,14 +120,9 @@ def fit_emotion(
     heads = options.heads
     check_counts(Counter(e.label for e in examples if e.label), SENTIMENTS, heads.min_examples, "sentiment")
     started = time.perf_counter()
-    train, held = split_for_evaluation(examples, options.evaluation_share, options.seed, min_train=2)
-    fit, tune = split_for_evaluation(train, TUNE_SHARE, options.seed + 1, min_train=2)
-    texts = sorted({e.text for e in examples})
-    found = (vectors or VectorCache(embedder)).embed(texts, progress)
-    row_of = {t: i for i, t in enumerate(texts)}
-
-    def embed(rows: Sequence[HeadExample]) -> np.ndarray:
-        return found[[row_of[e.text] for e in rows]]
+    split = split_and_embed(examples, embedder, options, progress=progress, vectors=vectors)
+    train, fit, tune, held = split.train, split.fit, split.tune, split.held
+    found, row_of, embed = split.vectors, split.row_of, split.embed
 
     keep_shipped = shipped_emotions_reason(fit)
     by_language: dict[str, list[int]] = {}

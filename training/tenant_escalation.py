@@ -28,8 +28,8 @@ from training.history.ingest import ESCALATED, NOT_ESCALATED, HeadExample
 from training.intent import Progress
 from training.linear import fit_sigmoids, fit_temperature, mean_center, with_temperature
 from training.registry import Baseline, Check, Evaluate, ModelRegistry, VersionInfo
-from training.run import HeadsOptions, TrainOptions, split_for_evaluation
-from training.tenant_emotion import TUNE_SHARE, HeadSkipped, check_counts, commit_head, read_holdout
+from training.run import HeadsOptions, TrainOptions
+from training.tenant_emotion import HeadSkipped, check_counts, commit_head, read_holdout, split_and_embed
 from training.vectors import VectorCache
 
 
@@ -90,14 +90,8 @@ def fit_escalation(
         Counter(str(e.label) for e in examples), (ESCALATED, NOT_ESCALATED), heads.min_examples, "escalation"
     )
     started = time.perf_counter()
-    train, held = split_for_evaluation(examples, options.evaluation_share, options.seed, min_train=2)
-    fit, tune = split_for_evaluation(train, TUNE_SHARE, options.seed + 1, min_train=2)
-    texts = sorted({e.text for e in examples})
-    found = (vectors or VectorCache(embedder)).embed(texts, progress)
-    row_of = {t: i for i, t in enumerate(texts)}
-
-    def embed(rows: Sequence[HeadExample]) -> np.ndarray:
-        return found[[row_of[e.text] for e in rows]]
+    split = split_and_embed(examples, embedder, options, progress=progress, vectors=vectors)
+    train, fit, tune, held, embed = split.train, split.fit, split.tune, split.held, split.embed
 
     x_fit, y_fit = embed(fit), _targets(fit)
     linear = fit_sigmoids(
