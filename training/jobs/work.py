@@ -114,7 +114,7 @@ class TenantRun:
 
 def no_history_message(tenant: str, label_field: str) -> str:
     return (
-        f"tenant '{tenant}' has no imported tickets with a '{label_field}' field, so there is nothing to "
+        f"tenant '{tenant}' has no imported tickets with the field '{label_field}', so there is nothing to "
         f"train on. Import labelled history first: `replykit history import FILE --tenant {tenant} "
         f"--field {label_field}=COLUMN` (docs/history-import.md)."
     )
