@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from suggest.errors import InputError
@@ -85,20 +84,26 @@ def examples_sha256(examples: Sequence[Example]) -> str:
 def split_for_evaluation(
     examples: Sequence[E], share: float, seed: int, min_train: int
 ) -> tuple[list[E], list[E]]:
-    """A seeded split stratified by label (out of scope is a label too); every label keeps at
-    least ``min_train`` examples for training, so rare labels may have none held out."""
+    """Stratified by label (out of scope is a label too), and decided by each text's seeded hash
+    rather than by a random draw: each label holds out its ``share`` of texts with the lowest
+    hashes, so a retrain on grown history holds out (nearly) the same tickets, and the active
+    version has not trained on the candidate's held-out tickets the gate compares them on. Every
+    label keeps at least ``min_train`` examples for training, so rare labels may have none held out."""
     groups: dict[str | None, list[int]] = defaultdict(list)
     for i, example in enumerate(examples):
         groups[example.label].append(i)
-    rng = np.random.default_rng(seed)
     held: set[int] = set()
-    for label in sorted(groups, key=lambda g: (g is None, g or "")):
-        rows = groups[label]
+    for rows in groups.values():
         n = min(max(1, round(len(rows) * share)), len(rows) - min_train)
         if n > 0:
-            held.update(int(i) for i in rng.choice(rows, n, replace=False))
+            held.update(sorted(rows, key=lambda i: _position(seed, examples[i].text, i))[:n])
     train = [e for i, e in enumerate(examples) if i not in held]
     return train, [e for i, e in enumerate(examples) if i in held]
+
+
+def _position(seed: int, text: str, index: int) -> tuple[bytes, int]:
+    """Where a text falls in the seeded order; the index only breaks ties between equal texts."""
+    return hashlib.sha256(f"{seed}\n{text}".encode()).digest(), index
 
 
 def run_training(

@@ -40,6 +40,20 @@ def test_the_evaluation_split_is_stratified_seeded_and_leaves_rare_labels_in_tra
     assert split_for_evaluation(examples, 0.25, seed=4, min_train=2)[1] != held
 
 
+def test_a_retrain_on_grown_history_never_holds_out_what_the_last_run_trained_on() -> None:
+    """The gate compares the active version with the candidate on the candidate's held-out tickets;
+    those must not be tickets the active version learnt from."""
+    first = labelled_examples()
+    grown = [*reversed(first), *(Example(f"{e.text} (follow-up)", e.label) for e in first[::8])]
+    train_1, held_1 = split_for_evaluation(first, 0.25, seed=0, min_train=2)
+    _, held_2 = split_for_evaluation(grown, 0.25, seed=0, min_train=2)
+    assert not set(map(str, held_2)) & set(map(str, train_1))
+    # the order of the rows does not matter, only the texts
+    assert sorted(map(str, split_for_evaluation(list(reversed(first)), 0.25, 0, 2)[1])) == sorted(
+        map(str, held_1)
+    )
+
+
 def test_a_run_commits_an_inactive_version_with_its_holdout_and_report(tmp_path: Path) -> None:
     registry = ModelRegistry(tmp_path, "acme")
     examples = labelled_examples()
