@@ -111,8 +111,9 @@ def save_mined(
             if attempt:
                 break
     raise ConflictError(
-        f"other mining runs of tenant {tenant_id!r} saved the same drafts while this one did; its "
-        "drafts were not saved. Run mining once more: it updates the stored drafts."
+        f"other mining runs of tenant {tenant_id!r} saved the same drafts while this one did; this "
+        "intent and language's drafts were not saved (earlier ones were). Run mining once more: it "
+        "updates the stored drafts."
     )
 
 
@@ -294,6 +295,9 @@ def accept_draft(
     except ValidationError as err:
         problems = [(".".join(map(str, e["loc"])) or "draft", str(e["msg"])) for e in err.errors()]
         raise InvalidContentError(f"draft {draft_id} as a canned response", problems) from None
+    # Marked accepted first, so a concurrent accept loses at once (409). Safe because the caller's
+    # session is one transaction (Store.session uses sessionmaker.begin): the conflict below rolls
+    # the mark back with everything else.
     if not _review(session, tenant_id, draft_id, reviewer, status="accepted", canned_id=record.external_id):
         raise _accepted(get_draft(session, tenant_id, draft_id), "edit that response instead")
     exists = session.scalar(
