@@ -404,3 +404,23 @@ def test_one_pretty_printed_ticket_is_read_as_a_document(tmp_path: Path) -> None
     assert isinstance(ticket, HistoryTicket)
     assert (ticket.external_id, ticket.ticket_text) == ("12", "Δεν έχω ρεύμα.")
     assert _authors(ticket) == [("customer", True)]
+
+
+@pytest.mark.parametrize("tail", [b"\x95\xe2 maria@example.com \x95", b"maria@example.com says hi"])
+def test_broken_json_errors_never_quote_the_file(tmp_path: Path, tail: bytes) -> None:
+    """ijson quotes the bytes around an error (as bytes, when they are not UTF-8): none may reach
+    a message, which is printed and stored with the import."""
+    whole = tmp_path / "whole.json"
+    whole.write_bytes(tail)
+    with pytest.raises(InputError) as refused:
+        detect_source(whole)
+    assert "maria" not in str(refused.value)
+    partial = tmp_path / "partial.json"
+    partial.write_bytes(b'{"tickets": [{"id": 1, "requester_id": 1, "comments": []}, ' + tail)
+    problems = [
+        item
+        for path in (whole, partial)
+        for item in read_history(path, "zendesk")
+        if isinstance(item, ImportProblem)
+    ]
+    assert problems and all("maria" not in p.message for p in problems)

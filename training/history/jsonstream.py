@@ -50,8 +50,12 @@ class Layout:
 
 
 def _first_error_line(err: Exception) -> str:
-    """ijson's messages quote the text around the error; only the first line is kept (no ticket text)."""
-    return str(err).strip().split("\n", 1)[0]
+    """ijson's messages quote the text around the error; only the first line is kept (no ticket text).
+    Its C backend gives the message as bytes, whose ``str`` would put the quoted text on that line."""
+    message = err.args[0] if err.args else ""
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", "replace")
+    return str(message).strip().split("\n", 1)[0]
 
 
 def _open(path: Path) -> IO[bytes]:
