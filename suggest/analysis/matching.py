@@ -9,30 +9,21 @@ words, which become the escalation evidence.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+
+from suggest.folding import FoldTable
 
 EVIDENCE_CONTEXT = 30
 """Characters of context on each side of a match in the evidence, cut at word boundaries."""
 
 
+_TABLE = FoldTable()
+
+
 def fold(text: str) -> str:
     """Casefold and strip accents; the form patterns are written in."""
-    return _fold_with_map(text)[0]
-
-
-def _fold_with_map(text: str) -> tuple[str, list[int]]:
-    out: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(text):
-        decomposed = unicodedata.normalize("NFKD", ch.casefold())
-        for part in decomposed:
-            if unicodedata.combining(part):
-                continue
-            out.append("σ" if part == "ς" else part)
-            origin.append(i)
-    return "".join(out), origin
+    return _TABLE.fold(text)
 
 
 @lru_cache(maxsize=4096)
@@ -57,8 +48,7 @@ class FoldedText:
 
     @classmethod
     def of(cls, text: str) -> FoldedText:
-        folded, origin = _fold_with_map(text)
-        return cls(text, folded, origin)
+        return cls(text, _TABLE.fold(text), _TABLE.origin(text))
 
     def find(self, pattern: re.Pattern[str]) -> str | None:
         """The first match as evidence: the customer's words with a little context."""

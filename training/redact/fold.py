@@ -1,40 +1,19 @@
-"""Case- and accent-folded text with a map back to the original offsets.
+"""Case- and accent-folded text with a map back to the original offsets (suggest/folding.py).
 
-Names are compared folded ("Μαρία" = "μαρια", "Zoë" = "zoe"). Folding one character at a time
-through a cached table keeps this in C for the common case; the offset map is built only when some
-character folds to more or fewer than one character (ß -> ss, a stray combining accent).
+Names are compared folded ("Μαρία" = "μαρια", "Zoë" = "zoe"); the offset map is built only when
+some character folds to more or fewer than one character (ß -> ss, a stray combining accent).
 """
 
 from __future__ import annotations
 
-import unicodedata
+from suggest.folding import FoldTable
 
-
-class _FoldTable(dict[int, str]):
-    """``str.translate`` table filled on first sight of each character."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.irregular: set[str] = set()
-
-    def __missing__(self, codepoint: int) -> str:
-        char = chr(codepoint)
-        folded = "".join(
-            c for c in unicodedata.normalize("NFKD", char.casefold()) if not unicodedata.combining(c)
-        )
-        folded = folded.replace("’", "'")
-        if len(folded) != 1:
-            self.irregular.add(char)
-        self[codepoint] = folded
-        return folded
-
-
-_TABLE = _FoldTable()
+_TABLE = FoldTable(replace={"’": "'"})
 
 
 def fold(text: str) -> str:
-    """Casefolded, without accents; Greek final sigma becomes σ (casefold does that)."""
-    return text.lower() if text.isascii() else text.translate(_TABLE)
+    """Casefolded, without accents, typographic apostrophes plain; Greek final sigma becomes σ."""
+    return _TABLE.fold(text)
 
 
 class Folded:
@@ -53,5 +32,5 @@ class Folded:
         if self._regular:
             return start, end
         if self._origin is None:
-            self._origin = [i for i, char in enumerate(self.original) for _ in _TABLE[ord(char)]]
+            self._origin = _TABLE.origin(self.original)
         return self._origin[start], self._origin[end - 1] + 1
