@@ -76,13 +76,9 @@ def ensure_demo_intent(
     options = DEMO_OPTIONS
     trained = train_intent(demo_examples("train"), embedder, options, progress)
     source = {"data": "kb/demo/tickets/*.train.jsonl", "languages": list(LANGUAGES), "sha256": digest}
-    staged = registry.stage()
-    try:
+    with registry.new_version() as staged:
         save_intent(staged.folder, trained, embedder, options, source)
         version = registry.commit(staged).version
-    except BaseException:
-        registry.discard(staged)
-        raise
     # The first version needs no gate. A retrain here follows a change of the shipped tickets,
     # options or embedder: the old model is the stale one, and the demo keeps no held-out file to
     # compare them on, so it is forced (and recorded so in history.jsonl).

@@ -164,6 +164,17 @@ class ModelRegistry:
             fsync_path(self.versions_dir)
         return version_info(target, False, {})
 
+    @contextmanager
+    def new_version(self) -> Iterator[Staged]:
+        """A staged folder to write a run into (commit it inside the block); discarded if the
+        block raises, so an error or a cancel leaves no half-written version behind."""
+        staged = self.stage()
+        try:
+            yield staged
+        except BaseException:
+            self.discard(staged)
+            raise
+
     def discard(self, staged: Staged) -> None:
         shutil.rmtree(self._staged_folder(staged), ignore_errors=True)
 

@@ -145,8 +145,7 @@ def run_training(
     evaluation = evaluate_intent(
         trained.model, x[len(train) :], [e.text for e in held], [e.label for e in held]
     )
-    staged = registry.stage()
-    try:
+    with registry.new_version() as staged:
         trained = TrainedIntent(replace(trained.model, version=staged.version), trained.report)
         record = {
             **source,
@@ -162,9 +161,6 @@ def run_training(
             staged.folder / REPORT_DIR, evaluation, title=f"Intent model {staged.version}", context=context
         )
         info = registry.commit(staged)
-    except BaseException:
-        registry.discard(staged)
-        raise
     return RunResult(info, evaluation, trained.report)
 
 

@@ -232,8 +232,7 @@ def commit_head(
 ) -> VersionInfo:
     """Stage a version, let ``save(folder, version)`` write the model, add ``holdout.jsonl`` and
     ``report/report.json``, and commit it; nothing is left behind on an error."""
-    staged = registry.stage()
-    try:
+    with registry.new_version() as staged:
         save(staged.folder, staged.version)
         with (staged.folder / HOLDOUT).open("w", encoding="utf-8") as f:
             for e in held:
@@ -242,9 +241,6 @@ def commit_head(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"kind": registry.kind, **report}, indent=2) + "\n", encoding="utf-8")
         return registry.commit(staged)
-    except BaseException:
-        registry.discard(staged)
-        raise
 
 
 def commit_emotion(
