@@ -22,9 +22,13 @@ _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def primary_subtag(value: str) -> str:
+    """'en-GB', 'nl_NL' and 'EN' become 'en', 'nl', 'en': matching and detection use the primary subtag."""
+    return value.strip().lower().replace("_", "-").split("-", 1)[0]
+
+
 def _language(value: str) -> str:
-    """'en-GB' and 'EN' both become 'en': matching and language detection use the primary subtag."""
-    code = value.strip().lower().replace("_", "-").split("-", 1)[0]
+    code = primary_subtag(value)
     if not _LANGUAGE.match(code):
         raise ValueError(f"expected a language code such as 'en', 'nl' or 'el', got {value!r}")
     return code

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from email.utils import parseaddr
 from typing import Any
 
+from kb.records import primary_subtag
 from suggest.analysis.text import html_to_text, looks_like_html
 from training.history.types import Csat
 
@@ -209,7 +210,7 @@ def person(value: Any) -> tuple[str | None, str | None]:
 def language_code(value: Any) -> str | None:
     """``en-US`` / ``nl_NL`` / ``el`` → ``en`` / ``nl`` / ``el``."""
     text = text_or_none(value)
-    return re.split(r"[-_]", text, maxsplit=1)[0].lower() if text else None
+    return primary_subtag(text) if text else None
 
 
 def named_fields(values: Mapping[str, Any], names: Mapping[str, str] | None) -> dict[str, str]:
