@@ -48,6 +48,7 @@ class OnnxEmbedder:
         batch_size: int = DEFAULT_BATCH,
         threads: int = 0,
         label: str = "onnx-int8",
+        name: str | None = None,
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -67,7 +68,7 @@ class OnnxEmbedder:
         config = json.loads((model_folder / "config.json").read_text(encoding="utf-8"))
         self.pad_id = int(config.get("pad_token_id") or 0)
         self.dim = int(self.session.get_outputs()[0].shape[-1])
-        self.name = f"{model_folder.name} ({label})"
+        self.name = name or f"{model_folder.name} ({label})"
         self.batch_size = batch_size
 
     def _run(self, encodings: list[list[int]]) -> np.ndarray:
