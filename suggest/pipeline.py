@@ -153,7 +153,11 @@ class Pipeline:
         try:
             texts = [p.clean.text for p in ready]
             vectors = self._embed(texts)
-            intents = self.intent.predict(vectors, texts) if self.intent else [NO_MODEL] * len(ready)
+            intents = (
+                self.intent.predict(self._intent_vectors(texts, vectors), texts)
+                if self.intent
+                else [NO_MODEL] * len(ready)
+            )
             languages = [p.language for p in ready]
             emotions = self.emotion.predict(vectors, languages) if self.emotion else None
             return _Outputs(
@@ -171,11 +175,20 @@ class Pipeline:
             return None
         return [round(float(p), 4) if p >= head.threshold else None for p in head.probabilities(vectors)]
 
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        vectors = self.embedder.embed(texts, "query")
-        if vectors.shape != (len(texts), self.embedder.dim) or not np.isfinite(vectors).all():
+    def _embed(self, texts: list[str], embedder: Embedder | None = None) -> np.ndarray:
+        embedder = embedder or self.embedder
+        vectors = embedder.embed(texts, "query")
+        if vectors.shape != (len(texts), embedder.dim) or not np.isfinite(vectors).all():
             raise ValueError(f"embedder returned an array of shape {vectors.shape} or non-finite values")
         return vectors
+
+    def _intent_vectors(self, texts: list[str], shared: np.ndarray | None) -> np.ndarray:
+        """The vectors the intent model reads: the shared ones, or its own fine-tuned encoder's
+        (accurate mode), which costs a second embedding of the ticket."""
+        assert self.intent is not None
+        if self.intent.encoder is None:
+            return shared if shared is not None else self._embed(texts)
+        return self._embed(texts, self.intent.encoder)
 
     def _requests(self, texts: list[str], intents: list[IntentResult]) -> list[tuple[tuple[str, str], ...]]:
         """Classify the parts of tickets laid out like several requests, all parts in one batch.
@@ -193,7 +206,7 @@ class Pipeline:
         flat = [part for ticket_parts in parts for part in ticket_parts]
         if self.intent is None or not flat:
             return [() for _ in texts]
-        labels = iter(r.label for r in self.intent.predict(self._embed(flat), flat))
+        labels = iter(r.label for r in self.intent.predict(self._intent_vectors(flat, None), flat))
         closing = set(self.policy.closing_intents)
         labelled = [[(next(labels), part) for part in ticket_parts] for ticket_parts in parts]
         return [

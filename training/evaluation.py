@@ -175,8 +175,9 @@ def evaluate_intent(
 def evaluate_examples(
     model: IntentModel, embedder: Embedder, examples: Sequence[Example], progress: Progress | None = None
 ) -> IntentEvaluation:
-    """Embed the examples' texts (the costly part, hence ``progress``) and evaluate on them."""
+    """Embed the examples' texts (the costly part, hence ``progress``) and evaluate on them; an
+    accurate-mode model's texts are embedded with its own encoder."""
     _require_examples(len(examples))
     texts = [example.text for example in examples]
-    vectors = embed_all(embedder, texts, progress)
+    vectors = embed_all(model.embedder(embedder), texts, progress)
     return evaluate_intent(model, vectors, texts, [example.label for example in examples])

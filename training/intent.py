@@ -23,7 +23,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from suggest.analysis.heads import LinearHead, centred, embedder_meta, save_folder, softmax
-from suggest.analysis.intent import OUT_OF_SCOPE, IntentModel, NgramBlock
+from suggest.analysis.intent import ENCODER_DIR, OUT_OF_SCOPE, IntentModel, NgramBlock
 from suggest.analysis.lexical import LexicalFeatures
 from suggest.analysis.neighbours import Neighbours
 from suggest.errors import InputError
@@ -303,11 +303,20 @@ def save_intent(
     embedder: Embedder,
     options: IntentTrainOptions,
     source: dict[str, Any],
+    *,
+    encoder: Path | None = None,
 ) -> dict[str, Any]:
-    """Write the model folder; its manifest is enough to reproduce the run (data hash, seed, options)."""
+    """Write the model folder; its manifest is enough to reproduce the run (data hash, seed, options).
+    An accurate-mode model's ``encoder`` folder is copied in, so its checksums are in the manifest,
+    and the head is recorded as trained on that encoder's vectors, not ``embedder``'s."""
+    if (encoder is None) != (trained.model.encoder is None):
+        raise ValueError(
+            "an intent model with its own encoder is saved with that encoder's folder, and only then"
+        )
     meta = {
         **trained.model.meta(),
-        "embedder": embedder_meta(embedder),
+        "embedder": embedder_meta(trained.model.embedder(embedder)),
         "training": {"source": source, "options": options.model_dump(mode="json"), "report": trained.report},
     }
-    return save_folder(folder, trained.model.tensors(), meta)
+    folders = {ENCODER_DIR: encoder} if encoder is not None else None
+    return save_folder(folder, trained.model.tensors(), meta, folders=folders)

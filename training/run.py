@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from suggest.analysis.intent import OUT_OF_SCOPE
 from suggest.errors import InputError
 from suggest.protocols import Embedder
 from training.data import Example
 from training.evaluation import IntentEvaluation, evaluate_intent
+from training.finetune import AccurateOptions, TunedEncoder, tune_encoder
 from training.intent import IntentTrainOptions, Progress, TrainedIntent, embed_all, save_intent, train_intent
 from training.redact import RedactionReport, Redactor
 from training.registry import ModelRegistry, VersionInfo
@@ -54,14 +58,17 @@ class TrainOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    mode: Literal["fast"] = Field(
-        default="fast", description="fast: a calibrated linear head on frozen embeddings."
+    mode: Literal["fast", "accurate"] = Field(
+        default="fast",
+        description="fast: a calibrated linear head on frozen embeddings (minutes). accurate: the encoder is "
+        "fine-tuned first and served beside the shared one (docs/accurate-mode.md; ten minutes or more).",
     )
     evaluation_share: float = Field(
         default=0.2, gt=0.0, lt=0.5, description="Share held out for the report and the promotion gate."
     )
     seed: int = 0
     intent: IntentTrainOptions = Field(default_factory=IntentTrainOptions)
+    accurate: AccurateOptions = Field(default_factory=AccurateOptions)
     heads: HeadsOptions = Field(default_factory=HeadsOptions)
 
 
@@ -117,13 +124,22 @@ def run_training(
     progress: Progress | None = None,
     redactor: Redactor | None = None,
     vectors: VectorCache | None = None,
+    base_model: Path | None = None,
+    tuning: Progress | None = None,
 ) -> RunResult:
     """Train on the examples (less the evaluation split, unless ``held_out`` is given), evaluate,
     and commit a version holding the model, ``holdout.jsonl`` and ``report/``.
 
     Every text is redacted first (``redactor``, default rules when None): examples may come from
     a file that never went through the history import, and the held-out ones are stored.
-    ``vectors`` shares the run's embeddings with the tenant's heads (training/vectors.py)."""
+    ``vectors`` shares the run's embeddings with the tenant's heads (training/vectors.py).
+    The accurate mode fine-tunes ``base_model`` (the shared embedder's sentence-transformers
+    folder) first, with ``tuning`` counting its steps, and the version carries that encoder."""
+    if options.mode == "accurate" and base_model is None:
+        raise InputError(
+            "the accurate mode fine-tunes the service's own model, but none is available here "
+            "(a test embedder?); prepare it with `replykit models prepare`, or use the fast mode."
+        )
     redactor, redaction = redactor or Redactor(), RedactionReport()
     examples = redacted(examples, redactor, redaction)
     if held_out is not None:
@@ -140,28 +156,67 @@ def run_training(
             "Add examples, or give a separate evaluation file."
         )
     texts = [e.text for e in [*train, *held]]
-    x = embed_all(embedder, texts, progress) if vectors is None else vectors.embed(texts, progress)
-    trained = train_intent(train, embedder, options.intent, vectors=x[: len(train)])
-    evaluation = evaluate_intent(
-        trained.model, x[len(train) :], [e.text for e in held], [e.label for e in held]
-    )
-    with registry.new_version() as staged:
-        trained = TrainedIntent(replace(trained.model, version=staged.version), trained.report)
-        record = {
-            **source,
-            "examples_sha256": examples_sha256([*train, *held]),
-            "run": options.model_dump(mode="json"),
-            "evaluation_examples": len(held),
-            "redaction": redaction.as_dict(),
-        }
-        save_intent(staged.folder, trained, embedder, options.intent, record)
-        _write_holdout(staged.folder / HOLDOUT, held)
-        context = {"version": staged.version, "source": record, "training": trained.report["holdout"]}
-        write_intent_report(
-            staged.folder / REPORT_DIR, evaluation, title=f"Intent model {staged.version}", context=context
+    with ExitStack() as cleanup:
+        tuned = None
+        if base_model is not None and options.mode == "accurate":
+            registry.root.mkdir(parents=True, exist_ok=True)  # scratch on the data disk: ~1 GB at its peak
+            work = Path(
+                cleanup.enter_context(tempfile.TemporaryDirectory(prefix=".tune-", dir=registry.root))
+            )
+            tuned = _tune(base_model, train, options, work, tuning)
+        if tuned is not None:
+            x = embed_all(tuned.embedder, texts, progress)
+        else:
+            x = embed_all(embedder, texts, progress) if vectors is None else vectors.embed(texts, progress)
+        trained = train_intent(
+            train, tuned.embedder if tuned else embedder, options.intent, vectors=x[: len(train)]
         )
-        info = registry.commit(staged)
+        if tuned is not None:
+            model = replace(trained.model, encoder=tuned.embedder)
+            trained = TrainedIntent(model, {**trained.report, "tuning": tuned.report})
+        evaluation = evaluate_intent(
+            trained.model, x[len(train) :], [e.text for e in held], [e.label for e in held]
+        )
+        with registry.new_version() as staged:
+            trained = TrainedIntent(replace(trained.model, version=staged.version), trained.report)
+            record = {
+                **source,
+                "examples_sha256": examples_sha256([*train, *held]),
+                "run": options.model_dump(mode="json"),
+                "evaluation_examples": len(held),
+                "redaction": redaction.as_dict(),
+            }
+            encoder = tuned.folder if tuned else None
+            save_intent(staged.folder, trained, embedder, options.intent, record, encoder=encoder)
+            _write_holdout(staged.folder / HOLDOUT, held)
+            context = {"version": staged.version, "source": record, "training": trained.report["holdout"]}
+            write_intent_report(
+                staged.folder / REPORT_DIR,
+                evaluation,
+                title=f"Intent model {staged.version}",
+                context=context,
+            )
+            info = registry.commit(staged)
     return RunResult(info, evaluation, trained.report)
+
+
+def _tune(
+    base: Path, train: Sequence[Example], options: TrainOptions, work: Path, progress: Progress | None
+) -> TunedEncoder:
+    """Fine-tune on the training split only: the held-out examples stay unseen by the encoder too."""
+    labels = sorted({e.label or OUT_OF_SCOPE for e in train})
+    index = {label: i for i, label in enumerate(labels)}
+    y = [index[e.label or OUT_OF_SCOPE] for e in train]
+    return tune_encoder(
+        base,
+        [e.text for e in train],
+        y,
+        len(labels),
+        options.accurate,
+        seed=options.seed,
+        work=work,
+        progress=progress,
+    )
 
 
 def redacted(examples: Sequence[E], redactor: Redactor, report: RedactionReport) -> list[E]:

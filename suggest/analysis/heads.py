@@ -118,10 +118,14 @@ def check_embedder(folder: Path, meta: dict[str, Any], embedder: Embedder) -> No
 
 
 def save_folder(
-    folder: Path, tensors: dict[str, np.ndarray], meta: dict[str, Any], texts: dict[str, str] | None = None
+    folder: Path,
+    tensors: dict[str, np.ndarray],
+    meta: dict[str, Any],
+    texts: dict[str, str] | None = None,
+    folders: dict[str, Path] | None = None,
 ) -> dict[str, Any]:
-    """Write weights, ``texts`` (e.g. a model card) and the manifest to a temporary folder, then
-    swap it in whole, so a reader never sees half a model."""
+    """Write weights, ``texts`` (e.g. a model card), copies of ``folders`` (name: source) and the
+    manifest to a temporary folder, then swap it in whole, so a reader never sees half a model."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
@@ -135,6 +139,8 @@ def save_folder(
         )
         for name, text in (texts or {}).items():
             (staging / name).write_text(text, encoding="utf-8")
+        for name, source in (folders or {}).items():
+            shutil.copytree(source, staging / name)
         manifest = write_manifest(staging, meta)
         old = folder.with_name(f".{folder.name}.old")
         if old.exists():

@@ -29,6 +29,8 @@ TOP_K = 3
 OUT_OF_SCOPE = "out_of_scope"
 """The head's class for tickets no intent covers; never returned as a label or in ``top``.
 Training files cannot use it as an intent: their out-of-scope spellings all read as no label."""
+ENCODER_DIR = "encoder"
+"""Where an accurate-mode model keeps its own fine-tuned encoder (int8 graph and tokenizer)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,12 @@ class IntentModel:
     version: str
     ngrams: tuple[NgramBlock, ...] = ()
     neighbours: Neighbours | None = None
+    encoder: Embedder | None = None
+    """An accurate-mode model's own fine-tuned encoder: its head reads that encoder's vectors."""
+
+    def embedder(self, shared: Embedder) -> Embedder:
+        """The embedder whose vectors this model takes: its own encoder, else the shared one."""
+        return self.encoder or shared
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -142,14 +150,17 @@ class IntentModel:
             "version": self.version,
             "ngrams": [{"kind": b.features.kind, "unseen_idf": b.features.unseen_idf} for b in self.ngrams],
             "neighbours": self.neighbours.meta() if self.neighbours is not None else None,
+            "encoder": {"dir": ENCODER_DIR, "name": self.encoder.name} if self.encoder is not None else None,
         }
 
     @classmethod
     def load(cls, folder: Path, embedder: Embedder, version: str | None = None) -> IntentModel:
         """Load a trained intent folder, refusing damaged files or another embedding space.
-        ``version`` overrides the recorded one (the registry names versions)."""
+        ``version`` overrides the recorded one (the registry names versions). An accurate-mode
+        folder brings its own encoder (checked by the folder's manifest like every file)."""
         tensors, meta = load_folder(folder, KIND)
-        check_embedder(folder, meta, embedder)
+        encoder = _load_encoder(folder, meta.get("encoder"))
+        check_embedder(folder, meta, encoder or embedder)
         head = LinearHead.load("intent", tensors, meta.get("head", {}))
         centroids = tensors.get("intent.centroids")
         if centroids is None or centroids.shape != head.weight.shape:
@@ -169,6 +180,7 @@ class IntentModel:
                 version or str(meta["version"]),
                 ngrams,
                 neighbours,
+                encoder,
             )
         except ModelFormatError as err:
             raise ModelFormatError(f"{folder}: {err}") from None
@@ -176,6 +188,22 @@ class IntentModel:
             raise ModelFormatError(
                 f"{folder}: the manifest lacks a valid {err} for the intent model; retrain it."
             ) from None
+
+
+def _load_encoder(folder: Path, spec: Any) -> Embedder | None:
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or spec.get("dir") != ENCODER_DIR or not isinstance(spec.get("name"), str):
+        raise ModelFormatError(f"{folder}: the manifest's encoder entry {spec!r} is not valid; retrain it.")
+    from suggest.embed.onnx_embedder import OnnxEmbedder
+    from suggest.models.onnx_export import INT8_FILE
+
+    graph = folder / ENCODER_DIR / INT8_FILE
+    if not graph.is_file():
+        raise ModelFormatError(
+            f"{folder}: the model declares its own encoder, but {graph} is missing; retrain it."
+        )
+    return OnnxEmbedder(graph, folder / ENCODER_DIR, name=spec["name"])
 
 
 LEGACY_LEXICAL = "lexical"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from suggest.config import EmbedBackend, Settings
 from suggest.embed.fake import HashingEmbedder
 from suggest.errors import ConfigError, ModelCacheError
@@ -52,3 +54,11 @@ def _prepared_elsewhere(settings: Settings, warn: Report) -> PreparedModel:
         warn(f"The model is not ready ({err}); preparing it in a separate process.")
         prepare_in_subprocess(settings)
         return load_prepared(settings)
+
+
+def base_folder(settings: Settings) -> Path | None:
+    """The configured model's sentence-transformers folder (what the accurate mode fine-tunes),
+    checked against its manifest; None for the test embedder, which has no weights."""
+    if settings.embed_backend == "fake":
+        return None
+    return load_prepared(settings).folder

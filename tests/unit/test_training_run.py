@@ -126,12 +126,22 @@ def test_cli_trains_a_tenant_version_and_promotes_it_on_request(tmp_path: Path) 
 
 
 @pytest.mark.usefixtures("fake_backend")
+def test_cli_accurate_mode_says_it_needs_the_real_model(tmp_path: Path) -> None:
+    data = write_csv(tmp_path / "tickets.csv")
+    result = runner.invoke(cli, ["train", "--tenant", "acme", "--data", str(data), "--mode", "accurate"])
+    assert result.exit_code != 0
+    assert "fine-tunes the service's own model" in str(result.exception) + result.output
+    assert ModelRegistry(get_settings().data_dir, "acme").versions() == []
+
+
+@pytest.mark.usefixtures("fake_backend")
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--tenant", "acme", "--out", "x"], "exactly one of --tenant"),
         ([], "exactly one of --tenant"),
         (["--out", "x"], "--out needs --data"),
+        (["--out", "x", "--data", "d.jsonl", "--mode", "accurate"], "use --tenant instead of --out"),
     ],
 )
 def test_cli_train_refuses_unclear_targets(args: list[str], message: str) -> None:
