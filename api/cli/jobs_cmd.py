@@ -18,7 +18,7 @@ from kb.db.schema import TrainingJob
 from kb.store import Store
 from kb.store.jobs import STATUSES, get_job, list_jobs, request_cancel
 from suggest.config import get_settings
-from suggest.embed.loader import load_embedder
+from suggest.embed.loader import base_folder, load_embedder
 from training.jobs import JobWorker
 
 app = typer.Typer(help="Training jobs: list, show, cancel.", no_args_is_help=True)
@@ -103,7 +103,7 @@ def worker() -> None:
     configure_logging(settings.log_level, settings.log_format)
     store = Store.from_settings(settings)
     embedder = load_embedder(settings)
-    jobs = JobWorker(store, settings.data_dir, lambda: embedder)
+    jobs = JobWorker(store, settings.data_dir, lambda: embedder, base_model=lambda: base_folder(settings))
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         err_console.print(f"{signal.Signals(signum).name}: stopping after the running job's next check")

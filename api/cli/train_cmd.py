@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,15 +12,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from api.cli.bars import embedding_bar
+from api.cli.bars import Update, embedding_bar, progress_bars
 from api.cli.history_cmd import open_store
 from api.cli.kb_cmd import MAX_PROBLEMS_SHOWN
 from api.cli.progress import err_console
 from kb.store.jobs import start_job
 from suggest.config import get_settings
-from suggest.embed.loader import load_embedder
+from suggest.embed.loader import base_folder, load_embedder
 from suggest.errors import ConflictError, InputError
 from training.data import Example, read_labelled
+from training.finetune import AccurateOptions
 from training.intent import IntentTrainOptions, save_intent, train_intent
 from training.jobs import (
     Hooks,
@@ -34,6 +36,11 @@ from training.jobs import (
 from training.run import REPORT_DIR, RunResult, TrainOptions
 
 console = Console()
+
+
+class Mode(StrEnum):
+    fast = "fast"
+    accurate = "accurate"
 
 
 def show_intent_report(report: dict[str, Any]) -> None:
@@ -87,6 +94,15 @@ def train(
     promote: Annotated[
         bool, typer.Option("--promote", help="Promote the new version if it passes the gate.")
     ] = False,
+    mode: Annotated[
+        Mode,
+        typer.Option(
+            help="fast: a head on frozen embeddings. accurate: fine-tune the encoder first (tenant runs)."
+        ),
+    ] = Mode.fast,
+    epochs: Annotated[
+        int | None, typer.Option(help="Accurate mode: fine-tuning epochs (default: chosen from the data).")
+    ] = None,
 ) -> None:
     """Train an intent model: a calibrated linear head with an out-of-scope threshold.
 
@@ -97,11 +113,15 @@ def train(
         raise InputError("give exactly one of --tenant (a new model version) or --out (a model folder).")
     if out is not None and data is None:
         raise InputError("--out needs --data: the labelled file to train on.")
+    if out is not None and mode is Mode.accurate:
+        raise InputError("--mode accurate trains a tenant's model version: use --tenant instead of --out.")
     try:
         options = TrainOptions(
+            mode=mode.value,
             seed=seed,
             evaluation_share=evaluation_share,
             intent=IntentTrainOptions(seed=seed, holdout=holdout),
+            accurate=AccurateOptions(epochs=epochs),
         )
     except ValueError as err:
         raise InputError(f"invalid training options: {err}") from None
@@ -118,16 +138,18 @@ def train(
     assert tenant is not None
     if data is not None:
         examples, source = _file_examples(data, text_col, label_col)
-        embedder = load_embedder(get_settings())
-        with embedding_bar() as progress:
+        settings = get_settings()
+        embedder = load_embedder(settings)
+        with progress_bars() as bar:
             run = train_tenant(
-                get_settings().data_dir,
+                settings.data_dir,
                 tenant,
                 embedder,
                 options,
                 lambda: (examples, source),
                 promote=promote,
-                hooks=BarHooks(progress),
+                hooks=BarHooks(bar),
+                base_model=base_folder(settings) if options.mode == "accurate" else None,
             )
     else:
         run = _train_as_job(tenant, label_col, options, promote)
@@ -144,16 +166,19 @@ def train(
 
 
 class BarHooks(Hooks):
-    """The shared training path, drawn as a progress bar with a line per stage."""
+    """The shared training path, drawn as progress bars with a line per stage."""
 
-    def __init__(self, progress: Callable[[int, int], None]) -> None:
-        self._progress = progress
+    def __init__(self, bar: Callable[[str], Update]) -> None:
+        self._bar = bar
 
     def stage(self, name: str, message: str) -> None:
         err_console.print(f"[dim]{escape(message)}[/dim]", highlight=False)
 
     def embedded(self, done: int, total: int) -> None:
-        self._progress(done, total)
+        self._bar("Embedding")(done, total)
+
+    def tuned(self, done: int, total: int) -> None:
+        self._bar("Fine-tuning (steps)")(done, total)
 
 
 def _train_as_job(tenant: str, label_field: str, options: TrainOptions, promote: bool) -> TenantRun:
@@ -169,7 +194,9 @@ def _train_as_job(tenant: str, label_field: str, options: TrainOptions, promote:
                     no_history_message(tenant, label_field) + " Or train from a file with --data."
                 )
         embedder = load_embedder(settings)
-        context = JobContext(store, settings.data_dir, lambda: embedder)
+        context = JobContext(
+            store, settings.data_dir, lambda: embedder, base_model=lambda: base_folder(settings)
+        )
         with store.session() as session:
             job = start_job(
                 session,
@@ -183,8 +210,8 @@ def _train_as_job(tenant: str, label_field: str, options: TrainOptions, promote:
             job_id = job.id
         err_console.print(f"[dim]training job {job_id}[/dim]", highlight=False)
         try:
-            with embedding_bar() as progress:
-                run = execute_job(context, job_id, also=BarHooks(progress), reraise=True, claimed=True)
+            with progress_bars() as bar:
+                run = execute_job(context, job_id, also=BarHooks(bar), reraise=True, claimed=True)
         except JobCancelled:
             err_console.print(f"training job {job_id} was cancelled; no version was kept")
             raise typer.Exit(1) from None

@@ -20,6 +20,7 @@ from kb.db.schema import TrainingJob
 from kb.store import Store, jobs
 from kb.store.tenants import Principal
 from suggest.config import Settings
+from suggest.embed.loader import base_folder
 from suggest.errors import InputError, NotReadyError
 from suggest.protocols import Embedder
 from training.jobs import JobWorker, has_labelled_history, no_history_message
@@ -81,7 +82,13 @@ def make_worker(settings: Settings, store: Store, runtime: ModelRuntime) -> JobW
             raise NotReadyError(f"the model is {runtime.status}; training needs it loaded")
         return runtime.embedder
 
-    return JobWorker(store, settings.data_dir, embedder, ready=lambda: runtime.status != "loading")
+    return JobWorker(
+        store,
+        settings.data_dir,
+        embedder,
+        ready=lambda: runtime.status != "loading",
+        base_model=lambda: base_folder(settings),
+    )
 
 
 def _summary(job: TrainingJob) -> dict[str, Any]:

@@ -107,6 +107,21 @@ def test_a_submitted_job_succeeds_promotes_and_is_listed(
     assert finished.status_code == 409 and "already finished" in finished.json()["detail"]
 
 
+def test_an_accurate_job_on_the_test_embedder_fails_with_what_to_do(immediate_client: TestClient) -> None:
+    admin = keys(immediate_client.app)["admin"]  # type: ignore[arg-type]
+    add_history(immediate_client.app.state.store)  # type: ignore[attr-defined]
+    created = immediate_client.post(
+        "/v1/training/jobs", headers=admin, json={"options": {**SMALL, "mode": "accurate"}}
+    )
+    assert created.status_code == 202, created.text
+    job = created.json()
+    assert job["status"] == "failed" and "fine-tunes the service's own model" in job["error"]
+    refused = immediate_client.post(
+        "/v1/training/jobs", headers=admin, json={"options": {"mode": "accurate", "accurate": {"epochs": 0}}}
+    )
+    assert refused.status_code == 422 and "epochs" in refused.text
+
+
 def test_bad_options_and_missing_history_are_422_that_say_what_to_fix(immediate_client: TestClient) -> None:
     admin = keys(immediate_client.app)["admin"]  # type: ignore[arg-type]
     bad = immediate_client.post(

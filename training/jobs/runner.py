@@ -28,7 +28,7 @@ from kb.db.schema import TrainingJob
 from kb.store import Store, jobs
 from suggest.errors import ReplykitError
 from suggest.protocols import Embedder
-from training.jobs.work import EMBED_SHARE, STAGES, Hooks, Loader, TenantRun, history_loader, train_tenant
+from training.jobs.work import STAGES, TUNED, Hooks, Loader, TenantRun, history_loader, train_tenant
 from training.run import TrainOptions
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ class TrainFn(Protocol):
         promote: bool = False,
         actor: str = "cli",
         hooks: Hooks | None = None,
+        base_model: Path | None = None,
     ) -> TenantRun: ...
 
 
@@ -85,6 +86,9 @@ class JobContext:
     data_dir: Path
     embedder: Callable[[], Embedder]
     """The process's loaded model (the API's, never a second copy); raises when it cannot load."""
+    base_model: Callable[[], Path | None] = lambda: None
+    """The loaded model's sentence-transformers folder, which the accurate mode fine-tunes; None
+    when the process embeds with something else (a test embedder)."""
     worker_id: str = field(default_factory=new_worker_id)
     stopping: threading.Event = field(default_factory=threading.Event)
     train: TrainFn = train_tenant
@@ -101,16 +105,25 @@ class JobReporter(Hooks):
         self.stage_name = "starting"
         self.committed = False
         """After the commit, the run finishes: a version exists, so it is no longer cancellable."""
+        self.progress = 0.0
+        self._embedding_from = STAGES["embedding"]
 
     def stage(self, name: str, message: str) -> None:
         self._also.stage(name, message)
         self.stage_name = name
         self.committed = self.committed or name == "promoting"
-        self._write(STAGES[name], stage=name, messages=[message], force=True)
+        if name == "embedding":  # after fine-tuning, the embedding starts where the tuning ended
+            self._embedding_from = max(STAGES[name], self.progress)
+        self._write(max(STAGES[name], self.progress), stage=name, messages=[message], force=True)
 
     def embedded(self, done: int, total: int) -> None:
         self._also.embedded(done, total)
-        self._write(STAGES["embedding"] + EMBED_SHARE * done / max(total, 1))
+        start = self._embedding_from
+        self._write(start + (STAGES["fitting"] - start) * done / max(total, 1))
+
+    def tuned(self, done: int, total: int) -> None:
+        self._also.tuned(done, total)
+        self._write(STAGES["tuning"] + (TUNED - STAGES["tuning"]) * done / max(total, 1))
 
     def beat(self) -> None:
         """A heartbeat from the heartbeat thread: never raises (the run notices at its next hook)."""
@@ -126,6 +139,7 @@ class JobReporter(Hooks):
         now = time.monotonic()
         if not self.committed and self._ctx.stopping.is_set():
             raise JobInterrupted
+        self.progress = progress
         if not force and now - self._last_write < WRITE_INTERVAL_S:
             return
         self._last_write = now
@@ -215,6 +229,7 @@ def _execute(
                 promote=promote,
                 actor=actor,
                 hooks=reporter,
+                base_model=ctx.base_model() if options.get("mode") == "accurate" else None,
             )
     except JobCancelled:
         _finish(ctx, job_id, "cancelled", f"cancelled during {reporter.stage_name}; no version was kept")

@@ -48,9 +48,18 @@ from training.vectors import VectorCache
 Loader = Callable[[], tuple[list[Example], dict[str, Any]]]
 """Returns the labelled examples and a record of where they came from (kept in the version)."""
 
-STAGES = {"loading": 0.0, "embedding": 0.05, "fitting": 0.75, "committing": 0.9, "promoting": 0.95}
-"""Each stage and the share of the run done when it starts; embedding moves between its neighbours."""
-EMBED_SHARE = STAGES["fitting"] - STAGES["embedding"]
+STAGES = {
+    "loading": 0.0,
+    "embedding": 0.05,
+    "tuning": 0.05,
+    "fitting": 0.75,
+    "committing": 0.9,
+    "promoting": 0.95,
+}
+"""Each stage and the share of the run done when it starts (at the latest). Embedding moves on to
+``fitting``; the accurate mode's fine-tuning, far the longest step, takes the run to ``TUNED``
+first, and the embedding with the tuned encoder follows from there."""
+TUNED = 0.7
 
 
 class Hooks:
@@ -61,6 +70,9 @@ class Hooks:
 
     def embedded(self, done: int, total: int) -> None:
         """``done`` of ``total`` examples embedded."""
+
+    def tuned(self, done: int, total: int) -> None:
+        """``done`` of ``total`` fine-tuning steps (the accurate mode)."""
 
 
 @dataclass(frozen=True)
@@ -178,8 +190,10 @@ def train_tenant(
     promote: bool = False,
     actor: str = "cli",
     hooks: Hooks | None = None,
+    base_model: Path | None = None,
 ) -> TenantRun:
-    """Load, train, commit a version and (with ``promote``) make it active if the gate passes."""
+    """Load, train, commit a version and (with ``promote``) make it active if the gate passes.
+    ``base_model`` is the shared embedder's folder, which the accurate mode fine-tunes."""
     hooks = hooks or Hooks()
     hooks.stage("loading", "loading the labelled examples")
     examples, source = load()
@@ -200,8 +214,25 @@ def train_tenant(
         if data
         else []
     )
+
+    def tuned(done: int, total: int) -> None:
+        hooks.tuned(done, total)
+        if done >= total:
+            hooks.stage("embedding", f"embedding {len(examples)} examples with the tuned encoder")
+
+    if options.mode == "accurate" and base_model is not None:
+        hooks.stage("tuning", "fine-tuning the encoder (accurate mode)")
     result = run_training(
-        registry, examples, embedder, options, source, progress=embedded, redactor=redactor, vectors=vectors
+        registry,
+        examples,
+        embedder,
+        options,
+        source,
+        progress=embedded,
+        redactor=redactor,
+        vectors=vectors,
+        base_model=base_model,
+        tuning=tuned,
     )
     heads = commit_heads(data_dir, tenant, embedder, options, fitted, promote=promote, actor=actor)
     if not promote:

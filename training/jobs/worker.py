@@ -40,9 +40,10 @@ class JobWorker:
         *,
         ready: Callable[[], bool] = lambda: True,
         immediate: bool = False,
+        base_model: Callable[[], Path | None] = lambda: None,
     ) -> None:
         self.queue = JobQueue(data_dir, immediate=immediate)
-        self.ctx = JobContext(store, data_dir, embedder)
+        self.ctx = JobContext(store, data_dir, embedder, base_model=base_model)
         self._ready = ready
         """False while the model loads: jobs wait in the queue rather than fail."""
         self.queue.bind(self._execute)
