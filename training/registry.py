@@ -28,7 +28,7 @@ from filelock import FileLock, Timeout
 
 from suggest.durable import fsync_path, fsync_tree, replace_text
 from suggest.errors import ConflictError, InputError, ModelCacheError, NotFoundError
-from suggest.models.manifest import MANIFEST_NAME, read_manifest, verify_manifest
+from suggest.models.manifest import verify_manifest
 from training.registry_files import (
     CURRENT,
     HISTORY,
@@ -41,7 +41,6 @@ from training.registry_files import (
     append_history,
     check_kind,
     check_version_id,
-    copy_verified,
     gate_f1,
     make_id,
     model_root,
@@ -66,6 +65,7 @@ from training.registry_gate import (
     registry_evaluator,
     run_gate,
 )
+from training.registry_legacy import LegacyAdoption
 
 log = logging.getLogger(__name__)
 LOCK_TIMEOUT_S = 60.0
@@ -85,7 +85,7 @@ __all__ = [
 ]
 
 
-class ModelRegistry:
+class ModelRegistry(LegacyAdoption):
     def __init__(self, data_dir: Path, tenant: str, kind: str = "intent") -> None:
         self.tenant = tenant
         self.kind = check_kind(kind)
@@ -101,11 +101,6 @@ class ModelRegistry:
             return (self.root / CURRENT).read_text(encoding="utf-8").strip() or None
         except FileNotFoundError:
             return None
-
-    @property
-    def legacy_manifest(self) -> Path:
-        """Where a model written before versions existed keeps its manifest."""
-        return self.root / MANIFEST_NAME
 
     def current_folder(self) -> Path | None:
         """The active version's folder (what the loader reads); None when none is active."""
@@ -314,6 +309,31 @@ class ModelRegistry:
             )
         return current
 
+    def prune(self, keep: int = 3, *, actor: str = "cli") -> list[str]:
+        """Delete committed versions nobody can return to: all but the ``keep`` newest, never the
+        active one nor one a rollback could reach. An accurate-mode version holds its own encoder
+        (about 135 MB), so a tenant that retrains often needs this. Returns the ids removed."""
+        if keep < 1:
+            raise InputError(
+                f"keep must be at least 1 (the newest version may be waiting for promotion); found {keep}."
+            )
+        self._adopt_legacy()
+        with self._locked():
+            current = self.active_version()
+            names = self.versions_dir.iterdir() if self.versions_dir.is_dir() else iter(())
+            versions = sorted((p.name for p in names if seq_of(p.name)), key=lambda v: seq_of(v) or 0)
+            kept = set(versions[-keep:]) | (set(active_stack(self._history(), current)) if current else set())
+            removed = [v for v in versions if v not in kept]
+            for version in removed:  # out of versions/ in one rename, then deleted at leisure
+                trash = self.root / STAGING / f"pruned-{version}"
+                (self.root / STAGING).mkdir(exist_ok=True)
+                (self.versions_dir / version).rename(trash)
+                shutil.rmtree(trash, ignore_errors=True)
+            if removed:
+                fsync_path(self.versions_dir)
+                append_history(self.root / HISTORY, {"action": "prune", "removed": removed, "actor": actor})
+        return removed
+
     @property
     def _metric(self) -> str:
         return METRICS[self.kind]
@@ -349,50 +369,3 @@ class ModelRegistry:
             yield
         finally:
             lock.release()
-
-    # --- the layout before versions ------------------------------------------------------------
-
-    def _adopt_legacy(self) -> None:
-        """A model folder written straight into models/intent (before versions existed) becomes
-        a version and the active one; its files then leave the top folder. Safe to race."""
-        if self.kind != "intent" or not self.legacy_manifest.is_file():
-            return
-        with self._locked():
-            if not self.legacy_manifest.is_file():
-                return  # another process adopted it while we waited
-            manifest = read_manifest(self.root)
-            names = [MANIFEST_NAME, *manifest["files"]]  # manifest first out: the rest is no model
-            raw = self.legacy_manifest.read_bytes()
-            adopted = self.versions_dir.glob(f"*/{MANIFEST_NAME}")
-            if not any(path.read_bytes() == raw for path in adopted):
-                self._adopt(manifest, names)
-            for rel in names:
-                (self.root / rel).unlink(missing_ok=True)
-            for rel in names:
-                for parent in (self.root / rel).parents:
-                    if parent == self.root:
-                        break
-                    if parent.is_dir() and not any(parent.iterdir()):
-                        parent.rmdir()
-
-    def _adopt(self, manifest: dict[str, Any], names: list[str]) -> None:
-        try:
-            created = datetime.fromisoformat(str(manifest.get("created_at")))
-        except ValueError:
-            created = datetime.now(UTC)
-        version = make_id(self._next_seq(), created)
-        staging = self.root / STAGING / version
-        try:
-            copy_verified(self.root, names, staging)
-            self.versions_dir.mkdir(exist_ok=True)
-            staging.rename(self.versions_dir / version)
-            fsync_path(self.versions_dir)
-        except (OSError, ModelCacheError) as err:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise ModelCacheError(
-                f"the model in {self.root} (the layout before versions) cannot be adopted as a version: "
-                f"{err} Retrain it, or remove {self.legacy_manifest}."
-            ) from None
-        entry = {"action": "adopt", "from": self.active_version(), "to": version, "actor": "registry"}
-        self._activate(version, entry)
-        log.info("tenant %s: intent model adopted as version %s", self.tenant, version)

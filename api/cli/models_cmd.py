@@ -1,5 +1,5 @@
 """``replykit models ...``: build and check the embedding model cache (``prepare``, ``verify``),
-and manage each tenant's model versions (``list``, ``promote``, ``rollback``, ``deactivate``;
+and manage each tenant's model versions (``list``, ``promote``, ``rollback``, ``deactivate``, ``prune``;
 ``--kind`` intent, emotion or escalation)."""
 
 from __future__ import annotations
@@ -219,3 +219,19 @@ def deactivate(tenant: Tenant, kind: Kind) -> None:
     with _exit_on_error():
         was = _registry(tenant, kind).deactivate(actor="cli")
     console.print(f"[green]✓[/green] tenant '{escape(tenant)}' has no active {kind} model (was {was})")
+
+
+@app.command()
+def prune(
+    tenant: Tenant,
+    kind: Kind = "intent",
+    keep: Annotated[int, typer.Option(help="Newest versions to keep besides the active ones.")] = 3,
+) -> None:
+    """Delete old versions: all but the --keep newest, never the active one or one a rollback
+    could return to. Accurate-mode versions carry their own encoder (about 135 MB each)."""
+    with _exit_on_error():
+        removed = _registry(tenant, kind).prune(keep, actor="cli")
+    if not removed:
+        console.print(f"nothing to prune: tenant '{escape(tenant)}' keeps every {kind} version")
+        return
+    console.print(f"[green]✓[/green] removed {len(removed)} {kind} version(s): {', '.join(removed)}")

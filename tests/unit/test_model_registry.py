@@ -200,6 +200,23 @@ def test_rollback_walks_back_through_the_versions_made_active(registry: ModelReg
     assert actions[-3:] == [("rollback", one), ("promote", three), ("rollback", one)]
 
 
+def test_prune_keeps_the_newest_the_active_one_and_every_rollback_target(registry: ModelRegistry) -> None:
+    ids = [commit_version(registry).version for _ in range(6)]
+    evaluate = scores(dict.fromkeys(ids, 0.9), [])
+    for version in (ids[0], ids[2]):  # ids[0] is what a rollback from ids[2] returns to
+        registry.promote(version, evaluate=evaluate)
+    with pytest.raises(InputError, match="at least 1"):
+        registry.prune(0)
+    assert registry.prune(2, actor="ops") == [ids[1], ids[3]]
+    assert [v.version for v in registry.versions()] == [ids[5], ids[4], ids[2], ids[0]]
+    assert registry.rollback().version == ids[0]  # still there to go back to
+    assert registry.prune(2) == [ids[2]]  # rolled back from: no longer reachable
+    assert registry.prune(2) == [] and registry.active_version() == ids[0]
+    entries = [e for e in read_history(registry.root / "history.jsonl") if e["action"] == "prune"]
+    assert entries[0]["removed"] == [ids[1], ids[3]] and entries[0]["actor"] == "ops"
+    assert not any((registry.root / ".staging").iterdir())  # the removed folders are gone from disk
+
+
 def test_version_ids_are_checked_before_they_name_a_folder(registry: ModelRegistry) -> None:
     with pytest.raises(InputError, match="not a model version id"):
         registry.promote("../../etc", evaluate=scores({}, []))
@@ -307,6 +324,12 @@ def test_cli_lists_promotes_refuses_and_rolls_back() -> None:
     assert back.exit_code == 0 and f"rolled back to {good.version}" in " ".join(back.output.split())
     again = runner.invoke(cli, ["models", "rollback", "--tenant", TENANT])
     assert again.exit_code == 1 and "nothing to roll back" in " ".join(again.output.split())
+    kept = runner.invoke(cli, ["models", "prune", "--tenant", TENANT, "--keep", "1"])
+    assert kept.exit_code == 0 and "nothing to prune" in kept.output  # newest and active: both kept
+    third = commit_version(registry)
+    pruned = runner.invoke(cli, ["models", "prune", "--tenant", TENANT, "--keep", "1"])
+    assert pruned.exit_code == 0 and f"removed 1 intent version(s): {bad.version}" in pruned.output
+    assert [v.version for v in registry.versions()] == [third.version, good.version]
 
 
 # --- the API ------------------------------------------------------------------------------------
