@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install model run test test-fast lint bench clean
+.PHONY: install model run test test-fast lint bench bench-accurate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ bench: model
 	$(BIN)/python -m eval.bench_train --data-dir ../shared/datasets
 	$(BIN)/python -m eval.eval_suggest
 	$(BIN)/python -m eval.bench_http --concurrency 1 --concurrency 4
+
+# The accurate intent mode fine-tunes the encoder: about an hour on 2 cores (docs/accurate-mode.md).
+bench-accurate: model
+	$(BIN)/python -m eval.bench_accurate --data-dir ../shared/datasets
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -26,6 +26,7 @@ from rich.console import Console
 
 from eval.bench_analysis import intent_scores
 from eval.bench_embed import machine_facts
+from suggest.analysis.intent import IntentModel
 from suggest.config import get_settings
 from suggest.embed.loader import load_embedder
 from suggest.protocols import Embedder
@@ -45,7 +46,7 @@ def _rows(root: Path, split: str) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def _score(embedder: Embedder, train: list[Example], test: list[dict[str, str]], x_test: np.ndarray) -> Any:
+def score(embedder: Embedder, train: list[Example], test: list[dict[str, str]], x_test: np.ndarray) -> Any:
     started = time.perf_counter()
     trained = train_intent(train, embedder)
     seconds = time.perf_counter() - started
@@ -60,15 +61,36 @@ def _score(embedder: Embedder, train: list[Example], test: list[dict[str, str]],
     )
 
 
-def banking77(embedder: Embedder, data_dir: Path) -> dict[str, Any] | None:
+def banking77_rows(data_dir: Path) -> tuple[list[dict[str, str]], list[dict[str, str]]] | None:
+    """BANKING77's train and test rows, or None (with a note) when the dataset is absent."""
     root = data_dir / "banking77" / "banking_data"
     if not (root / "train.csv").is_file():
         console.print(f"[yellow]BANKING77 not found under {root}; skipped.[/yellow]")
         return None
-    train_rows, test = _rows(root, "train"), _rows(root, "test")
+    return _rows(root, "train"), _rows(root, "test")
+
+
+def ten_shot(train_rows: list[dict[str, str]], seed: int) -> list[Example]:
+    """10 training examples per intent, drawn with ``default_rng(seed)``."""
+    rng = np.random.default_rng(seed)
+    by_label: dict[str, list[dict[str, str]]] = {}
+    for row in train_rows:
+        by_label.setdefault(row["category"], []).append(row)
+    return [
+        Example(rows[i]["text"], label)
+        for label, rows in sorted(by_label.items())
+        for i in rng.choice(len(rows), 10, replace=False)
+    ]
+
+
+def banking77(embedder: Embedder, data_dir: Path) -> dict[str, Any] | None:
+    data = banking77_rows(data_dir)
+    if data is None:
+        return None
+    train_rows, test = data
     x_test = embedder.embed([r["text"] for r in test], "query")
     console.print("BANKING77 full…")
-    trained, seconds, accuracy, ece = _score(
+    trained, seconds, accuracy, ece = score(
         embedder, [Example(r["text"], r["category"]) for r in train_rows], test, x_test
     )
     full = {
@@ -82,26 +104,21 @@ def banking77(embedder: Embedder, data_dir: Path) -> dict[str, Any] | None:
     shots = []
     for seed in SEEDS:
         console.print(f"BANKING77 10-shot, seed {seed}…")
-        rng = np.random.default_rng(seed)
-        by_label: dict[str, list[dict[str, str]]] = {}
-        for row in train_rows:
-            by_label.setdefault(row["category"], []).append(row)
-        picked = [
-            Example(rows[i]["text"], label)
-            for label, rows in sorted(by_label.items())
-            for i in rng.choice(len(rows), 10, replace=False)
-        ]
-        shots.append(round(_score(embedder, picked, test, x_test)[2], 4))
+        shots.append(round(score(embedder, ten_shot(train_rows, seed), test, x_test)[2], 4))
     return {"full": full, "ten_shot": {"accuracies": shots, "mean": round(statistics.mean(shots), 4)}}
 
 
-def cross_lingual(embedder: Embedder) -> dict[str, Any]:
-    console.print("Cross-lingual (demo, English-only training)…")
-    model = train_intent(demo_examples("train", ("en",)), embedder).model
+def language_gap(model: IntentModel, embedder: Embedder) -> dict[str, Any]:
+    """Top-label accuracy on the demo's test tickets per language, and English's lead."""
     scores = intent_scores(model, embedder, demo_tickets("test"))
     top1 = {language: scores[language]["top1_accuracy"] for language in ("en", "nl", "el")}
     gap = max(top1["en"] - top1["nl"], top1["en"] - top1["el"])
     return {"top1_accuracy": top1, "gap": round(gap, 4)}
+
+
+def cross_lingual(embedder: Embedder) -> dict[str, Any]:
+    console.print("Cross-lingual (demo, English-only training)…")
+    return language_gap(train_intent(demo_examples("train", ("en",)), embedder).model, embedder)
 
 
 def main(

@@ -57,6 +57,19 @@ class AccurateOptions(BaseModel):
     )
 
 
+AS_GIVEN = {
+    "head_lr",
+    "supcon_temperature",
+    "weight_decay",
+    "warmup",
+    "label_smoothing",
+    "max_tokens",
+    "threads",
+    "max_steps",
+}
+"""The options the recipe takes unchanged, whatever the data."""
+
+
 @dataclass(frozen=True)
 class Recipe:
     """The settings of one run, with every data-dependent choice made."""
@@ -91,15 +104,8 @@ def resolve(options: AccurateOptions, per_label: list[int], bf16_available: bool
         epochs=int(pick(options.epochs, 4, 6)),
         batch_size=int(pick(options.batch_size, 32, 16)),
         body_lr=float(pick(options.body_lr, 6e-5, 5e-5)),
-        head_lr=options.head_lr,
         head_c=float(pick(options.head_c, 100.0, 10.0)),
         supcon_weight=float(pick(options.supcon_weight, 0.0, 1.0)),
-        supcon_temperature=options.supcon_temperature,
-        weight_decay=options.weight_decay,
-        warmup=options.warmup,
-        label_smoothing=options.label_smoothing,
-        max_tokens=options.max_tokens,
-        threads=options.threads,
         bf16=bf16_available if options.bf16 is None else options.bf16,
-        max_steps=options.max_steps,
+        **options.model_dump(include=AS_GIVEN),
     )

@@ -22,7 +22,7 @@ from suggest.errors import InputError, ModelQualityError
 from suggest.models.manifest import sha256_file
 from suggest.models.onnx_export import INT8_FILE, export_int8
 from suggest.models.quiet import quiet_libraries
-from suggest.models.sanity import AGREEMENT_TEXTS, MIN_AGREEMENT, agreement
+from suggest.models.sanity import AGREEMENT_TEXTS, agreement
 from training.finetune.batches import tokenize
 from training.finetune.loop import (
     StepProgress,
@@ -44,6 +44,11 @@ ENCODER_FILES = (
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "manifest.json")
 CHECK_TEXTS = 32
 """Training texts added to the fixed en/nl/el set for the int8 agreement check."""
+MIN_TUNED_AGREEMENT = 0.9
+"""Below this cosine the int8 graph does not compute the tuned model (a broken export). Above it,
+the int8 vectors are what the intent model is fitted on and evaluated with, so quantization's cost
+shows in the held-out figures and the promotion gate; the shared model's stricter 0.99 does not
+apply. A 10-shot tuning with the contrastive loss measured 0.97 (docs/accurate-mode.md)."""
 
 
 @dataclass(frozen=True)
@@ -84,10 +89,11 @@ def tune_encoder(
         tokens = tokenize(base, texts, recipe.max_tokens, int(model.config.pad_token_id or 0))
         report = fine_tune(model, tokens, labels, n_labels, recipe, seed=seed, progress=progress)
         tuned_at = time.perf_counter()
-        folder, embedder = _export(model, base, work, texts)
+        folder, embedder, worst = _export(model, base, work, texts)
     report |= {
         "recipe": {k: v for k, v in vars(recipe).items()},
         "encoder": embedder.name,
+        "int8_agreement": round(worst, 4),
         "seconds": {
             **report["seconds"],
             "export": round(time.perf_counter() - tuned_at, 1),
@@ -97,9 +103,9 @@ def tune_encoder(
     return TunedEncoder(folder, embedder, report)
 
 
-def _export(model: Any, base: Path, work: Path, texts: Sequence[str]) -> tuple[Path, OnnxEmbedder]:
+def _export(model: Any, base: Path, work: Path, texts: Sequence[str]) -> tuple[Path, OnnxEmbedder, float]:
     """Save the tuned weights as a sentence-transformers folder, export and quantize the graph,
-    and keep it only if it agrees with the tuned weights in float32."""
+    and keep it only if it computes the tuned model; returns the lowest cosine to float32 too."""
     weights = work / "tuned"
     shutil.copytree(base, weights, ignore=shutil.ignore_patterns(*WEIGHT_FILES, "onnx"), dirs_exist_ok=True)
     with quiet_libraries():
@@ -119,12 +125,12 @@ def _export(model: Any, base: Path, work: Path, texts: Sequence[str]) -> tuple[P
         return embed_tokens(model, tokens, bf16=False)
 
     worst = agreement(reference, lambda batch: embedder.embed(batch, "query"), sample)
-    if worst < MIN_AGREEMENT:
+    if worst < MIN_TUNED_AGREEMENT:
         raise ModelQualityError(
             f"the tuned encoder's int8 graph agrees with its float32 weights at cosine {worst:.4f}, "
-            f"below the {MIN_AGREEMENT} required, so it would not serve what was trained. "
-            "Train again with fewer epochs or a lower body_lr, or use the fast mode."
+            f"below the {MIN_TUNED_AGREEMENT} required: the export is broken. Train again, or use the "
+            "fast mode, and report the problem with the training log."
         )
     shutil.rmtree(weights, ignore_errors=True)  # 470 MB of float32 weights the version does not need
     shutil.rmtree(work / "graph", ignore_errors=True)
-    return folder, embedder
+    return folder, embedder, worst
