@@ -5,7 +5,8 @@
   training including embedding.
 - BANKING77 10-shot: 10 training examples per intent, seeds 0-4, mean accuracy on test.
 - Cross-lingual: trained on the demo's English tickets only, top-label accuracy on the demo's
-  English, Dutch and Greek test tickets.
+  English, Dutch and Greek test tickets; then with two rounds of self-training on the demo's Dutch
+  and Greek training tickets, their labels unused (training/self_training.py).
 
     python -m eval.bench_train --data-dir ../shared/datasets
 """
@@ -32,12 +33,14 @@ from suggest.embed.loader import load_embedder
 from suggest.protocols import Embedder
 from training.data import Example
 from training.demo import demo_examples, demo_tickets
-from training.intent import train_intent
+from training.intent import IntentTrainOptions, train_intent
 from training.linear import expected_calibration_error
+from training.self_training import SelfTrainingOptions, self_train
 
 console = Console()
 TARGETS = {"banking77_accuracy": 0.935, "train_seconds": 180.0, "ten_shot_accuracy": 0.87, "ece": 0.05}
 LANGUAGE_GAP = 0.05
+SELF_TRAINING_ROUNDS = 2
 SEEDS = range(5)
 
 
@@ -109,26 +112,57 @@ def banking77(embedder: Embedder, data_dir: Path) -> dict[str, Any] | None:
 
 
 def language_gap(model: IntentModel, embedder: Embedder) -> dict[str, Any]:
-    """Top-label accuracy on the demo's test tickets per language, and English's lead."""
+    """Top-label accuracy on the demo's test tickets per language and English's lead (the target),
+    and the accuracy of the label actually given (an abstention counts as wrong)."""
     scores = intent_scores(model, embedder, demo_tickets("test"))
     top1 = {language: scores[language]["top1_accuracy"] for language in ("en", "nl", "el")}
     gap = max(top1["en"] - top1["nl"], top1["en"] - top1["el"])
-    return {"top1_accuracy": top1, "gap": round(gap, 4)}
+    given = {language: scores[language]["accuracy"] for language in ("en", "nl", "el")}
+    return {"top1_accuracy": top1, "gap": round(gap, 4), "accuracy_with_abstention": given}
 
 
 def cross_lingual(embedder: Embedder) -> dict[str, Any]:
+    """English labels only; then the same with self-training on the unlabelled Dutch and Greek
+    training tickets (their labels unused)."""
     console.print("Cross-lingual (demo, English-only training)…")
-    return language_gap(train_intent(demo_examples("train", ("en",)), embedder).model, embedder)
+    english = demo_examples("train", ("en",))
+    x_english = embedder.embed([e.text for e in english], "query")
+    trained = train_intent(english, embedder, vectors=x_english)
+    plain = language_gap(trained.model, embedder)
+    console.print("Cross-lingual, with self-training on unlabelled Dutch and Greek tickets…")
+    pool = [e.text for e in demo_examples("train", ("nl", "el"))]
+    options = SelfTrainingOptions(rounds=SELF_TRAINING_ROUNDS)
+    started = time.perf_counter()
+    selftrained = self_train(
+        trained,
+        english,
+        x_english,
+        pool,
+        embedder.embed(pool, "query"),
+        embedder=embedder,
+        intent_options=IntentTrainOptions(),
+        options=options,
+    )
+    return {
+        **plain,
+        "self_trained": {
+            **language_gap(selftrained.model, embedder),
+            "seconds": round(time.perf_counter() - started, 1),
+            "rounds": selftrained.report["self_training"]["rounds"],
+            "options": options.model_dump(mode="json"),
+        },
+    }
 
 
 def main(
     data_dir: Annotated[Path, typer.Option(help="Public datasets (BANKING77).")] = Path("../shared/datasets"),
     out: Annotated[Path, typer.Option(help="JSON results file.")] = Path("bench-results/train.json"),
+    skip_banking: Annotated[bool, typer.Option(help="Only the cross-lingual figures (a minute).")] = False,
 ) -> None:
     """Measure the fast intent mode against issue 6's targets."""
     embedder = load_embedder(get_settings())
     results: dict[str, Any] = {
-        "banking77": banking77(embedder, data_dir),
+        "banking77": None if skip_banking else banking77(embedder, data_dir),
         "cross_lingual": cross_lingual(embedder),
     }
     verdict: dict[str, Any] = {}
@@ -147,8 +181,15 @@ def main(
             "ten_shot_accuracy": (shots["mean"], shots["mean"] >= TARGETS["ten_shot_accuracy"]),
         }
         verdict = {k: {"value": v, "target": TARGETS[k], "passed": ok} for k, (v, ok) in checks.items()}
-    gap = results["cross_lingual"]["gap"]
-    verdict["language_gap"] = {"value": gap, "target": LANGUAGE_GAP, "passed": gap <= LANGUAGE_GAP}
+    for name, figures in (
+        ("language_gap", results["cross_lingual"]),
+        ("language_gap_self_trained", results["cross_lingual"]["self_trained"]),
+    ):
+        verdict[name] = {
+            "value": figures["gap"],
+            "target": LANGUAGE_GAP,
+            "passed": figures["gap"] <= LANGUAGE_GAP,
+        }
     results |= {"verdict": verdict, "machine": machine_facts(), "finished_at": datetime.now(UTC).isoformat()}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2), encoding="utf-8")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from suggest.analysis.intent import OUT_OF_SCOPE
@@ -27,6 +28,7 @@ from training.redact import RedactionReport, Redactor
 from training.registry import ModelRegistry, VersionInfo
 from training.registry_files import HOLDOUT
 from training.report import write_intent_report
+from training.self_training import SelfTrainingOptions, self_train
 from training.vectors import VectorCache
 
 REPORT_DIR = "report"
@@ -69,6 +71,7 @@ class TrainOptions(BaseModel):
     seed: int = 0
     intent: IntentTrainOptions = Field(default_factory=IntentTrainOptions)
     accurate: AccurateOptions = Field(default_factory=AccurateOptions)
+    self_training: SelfTrainingOptions = Field(default_factory=SelfTrainingOptions)
     heads: HeadsOptions = Field(default_factory=HeadsOptions)
 
 
@@ -126,6 +129,7 @@ def run_training(
     vectors: VectorCache | None = None,
     base_model: Path | None = None,
     tuning: Progress | None = None,
+    unlabelled: Sequence[str] = (),
 ) -> RunResult:
     """Train on the examples (less the evaluation split, unless ``held_out`` is given), evaluate,
     and commit a version holding the model, ``holdout.jsonl`` and ``report/``.
@@ -134,7 +138,8 @@ def run_training(
     a file that never went through the history import, and the held-out ones are stored.
     ``vectors`` shares the run's embeddings with the tenant's heads (training/vectors.py).
     The accurate mode fine-tunes ``base_model`` (the shared embedder's sentence-transformers
-    folder) first, with ``tuning`` counting its steps, and the version carries that encoder."""
+    folder) first, with ``tuning`` counting its steps, and the version carries that encoder.
+    ``unlabelled`` tickets are used by self-training when ``options.self_training`` asks for it."""
     if options.mode == "accurate" and base_model is None:
         raise InputError(
             "the accurate mode fine-tunes the service's own model, but none is available here "
@@ -155,7 +160,8 @@ def run_training(
             "no example could be held out for evaluation: every label has too few examples. "
             "Add examples, or give a separate evaluation file."
         )
-    texts = [e.text for e in [*train, *held]]
+    pool = _pool(unlabelled, options, redactor) if options.self_training.rounds else []
+    texts = [e.text for e in [*train, *held]] + pool
     with ExitStack() as cleanup:
         tuned = None
         if base_model is not None and options.mode == "accurate":
@@ -168,15 +174,24 @@ def run_training(
             x = embed_all(tuned.embedder, texts, progress)
         else:
             x = embed_all(embedder, texts, progress) if vectors is None else vectors.embed(texts, progress)
-        trained = train_intent(
-            train, tuned.embedder if tuned else embedder, options.intent, vectors=x[: len(train)]
-        )
+        space = tuned.embedder if tuned else embedder
+        x_train, x_held, x_pool = np.split(x, [len(train), len(train) + len(held)])
+        trained = train_intent(train, space, options.intent, vectors=x_train)
+        if pool:
+            trained = self_train(
+                trained,
+                train,
+                x_train,
+                pool,
+                x_pool,
+                embedder=space,
+                intent_options=options.intent,
+                options=options.self_training,
+            )
         if tuned is not None:
             model = replace(trained.model, encoder=tuned.embedder)
             trained = TrainedIntent(model, {**trained.report, "tuning": tuned.report})
-        evaluation = evaluate_intent(
-            trained.model, x[len(train) :], [e.text for e in held], [e.label for e in held]
-        )
+        evaluation = evaluate_intent(trained.model, x_held, [e.text for e in held], [e.label for e in held])
         with registry.new_version() as staged:
             trained = TrainedIntent(replace(trained.model, version=staged.version), trained.report)
             record = {
@@ -198,6 +213,13 @@ def run_training(
             )
             info = registry.commit(staged)
     return RunResult(info, evaluation, trained.report)
+
+
+def _pool(unlabelled: Sequence[str], options: TrainOptions, redactor: Redactor) -> list[str]:
+    """Distinct, redacted unlabelled texts (at most ``max_unlabelled``, the last ones given)."""
+    limit = options.self_training.max_unlabelled
+    texts = [redactor.redact(t).text for t in unlabelled[-limit:] if t.strip()]
+    return list(dict.fromkeys(texts))
 
 
 def _tune(

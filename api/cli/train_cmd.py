@@ -34,6 +34,7 @@ from training.jobs import (
     train_tenant,
 )
 from training.run import REPORT_DIR, RunResult, TrainOptions
+from training.self_training import SelfTrainingOptions
 
 console = Console()
 
@@ -103,6 +104,12 @@ def train(
     epochs: Annotated[
         int | None, typer.Option(help="Accurate mode: fine-tuning epochs (default: chosen from the data).")
     ] = None,
+    self_training: Annotated[
+        int,
+        typer.Option(
+            help="Rounds of self-training on the history's unlabelled tickets (0: off; tenant history runs)."
+        ),
+    ] = 0,
 ) -> None:
     """Train an intent model: a calibrated linear head with an out-of-scope threshold.
 
@@ -113,6 +120,11 @@ def train(
         raise InputError("give exactly one of --tenant (a new model version) or --out (a model folder).")
     if out is not None and data is None:
         raise InputError("--out needs --data: the labelled file to train on.")
+    if data is not None and self_training:
+        raise InputError(
+            "--self-training uses the unlabelled tickets of the tenant's imported history; "
+            "drop --data to train on the history, or drop --self-training."
+        )
     if out is not None and mode is Mode.accurate:
         raise InputError("--mode accurate trains a tenant's model version: use --tenant instead of --out.")
     try:
@@ -122,6 +134,7 @@ def train(
             evaluation_share=evaluation_share,
             intent=IntentTrainOptions(seed=seed, holdout=holdout),
             accurate=AccurateOptions(epochs=epochs),
+            self_training=SelfTrainingOptions(rounds=self_training),
         )
     except ValueError as err:
         raise InputError(f"invalid training options: {err}") from None

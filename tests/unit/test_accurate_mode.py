@@ -129,6 +129,7 @@ def test_tuning_pulls_each_intent_together_and_the_int8_graph_serves_it(tiny: Pa
     assert separation(tuned.embedder.embed(texts), y) > 2 * separation(_untuned(tiny, texts), y)
     assert before.embed(texts).shape == tuned.embedder.embed(texts).shape == (len(texts), 32)
     assert tuned.embedder.name.startswith(f"{tiny.name}+tuned-")
+    assert 0.9 <= tuned.report["int8_agreement"] <= 1.0 + 1e-6  # the served graph computes the tuned model
     assert sorted(p.name for p in tuned.folder.iterdir()) == sorted(
         [
             INT8_FILE,

@@ -142,6 +142,10 @@ def test_cli_accurate_mode_says_it_needs_the_real_model(tmp_path: Path) -> None:
         ([], "exactly one of --tenant"),
         (["--out", "x"], "--out needs --data"),
         (["--out", "x", "--data", "d.jsonl", "--mode", "accurate"], "use --tenant instead of --out"),
+        (
+            ["--tenant", "acme", "--data", "d.jsonl", "--self-training", "2"],
+            "drop --data to train on the history",
+        ),
     ],
 )
 def test_cli_train_refuses_unclear_targets(args: list[str], message: str) -> None:

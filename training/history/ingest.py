@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
@@ -266,6 +266,14 @@ def labelled_examples(session: Session, tenant: str, label_field: str = "intent"
         for row in iter_tickets(session, tenant)
         if label_field in row.fields
     ]
+
+
+def unlabelled_texts(session: Session, tenant: str, label_field: str, limit: int) -> list[str]:
+    """The (redacted) texts of the tenant's latest ``limit`` stored tickets without the label
+    field, for self-training (training/self_training.py)."""
+    latest: deque[str] = deque(maxlen=limit)
+    latest.extend(row.text for row in iter_tickets(session, tenant) if label_field not in row.fields)
+    return list(latest)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from training.history.ingest import (
     labelled_examples,
     load_redaction_rules,
     sentiment_examples,
+    unlabelled_texts,
 )
 from training.jobs.heads import HeadData, HeadOutcome, commit_heads, fit_heads
 from training.redact import Redactor
@@ -153,6 +154,11 @@ class HistoryLoader:
             raise InputError(no_history_message(self.tenant, self.label_field))
         return examples, {"history": self.tenant, "label_field": self.label_field}
 
+    def unlabelled(self, limit: int) -> list[str]:
+        """The tenant's latest stored tickets without the label field, for self-training."""
+        with self.store.session() as session:
+            return unlabelled_texts(session, self.tenant, self.label_field, limit)
+
     def heads(self, options: HeadsOptions) -> HeadData:
         with self.store.session() as session:
             sentiment = sentiment_examples(
@@ -215,6 +221,12 @@ def train_tenant(
         else []
     )
 
+    unlabelled = (
+        load.unlabelled(options.self_training.max_unlabelled)
+        if options.self_training.rounds and isinstance(load, HistoryLoader)
+        else []
+    )
+
     def tuned(done: int, total: int) -> None:
         hooks.tuned(done, total)
         if done >= total:
@@ -233,6 +245,7 @@ def train_tenant(
         vectors=vectors,
         base_model=base_model,
         tuning=tuned,
+        unlabelled=unlabelled,
     )
     heads = commit_heads(data_dir, tenant, embedder, options, fitted, promote=promote, actor=actor)
     if not promote:
