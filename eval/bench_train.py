@@ -27,6 +27,7 @@ from rich.console import Console
 
 from eval.bench_analysis import intent_scores
 from eval.bench_embed import machine_facts
+from eval.metrics import expected_calibration_error
 from suggest.analysis.intent import IntentModel
 from suggest.config import get_settings
 from suggest.embed.loader import load_embedder
@@ -34,7 +35,6 @@ from suggest.protocols import Embedder
 from training.data import Example
 from training.demo import demo_examples, demo_tickets
 from training.intent import IntentTrainOptions, train_intent
-from training.linear import expected_calibration_error
 from training.self_training import SelfTrainingOptions, self_train
 
 console = Console()

@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from eval.metrics import expected_calibration_error
 from suggest.analysis.intent import OUT_OF_SCOPE, IntentModel
 from suggest.errors import InputError
 from suggest.protocols import Embedder
 from training.data import Example
 from training.intent import embed_all
-from training.linear import expected_calibration_error
 
 Progress = Callable[[int, int], None]
 BINS = 15

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from eval.metrics import expected_calibration_error
 from suggest.analysis.heads import LinearHead, centred, embedder_meta, save_folder, softmax
 from suggest.analysis.intent import ENCODER_DIR, OUT_OF_SCOPE, IntentModel, NgramBlock
 from suggest.analysis.lexical import LexicalFeatures
@@ -31,7 +32,6 @@ from suggest.protocols import Embedder
 from training.data import Example
 from training.intent_tuning import HeldOut, choose_settings, tune_thresholds
 from training.linear import (
-    expected_calibration_error,
     fit_logistic,
     mean_center,
     with_temperature,

@@ -8,7 +8,6 @@ over-confidence without changing which label wins.
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import numpy as np
@@ -100,19 +99,6 @@ def calibrated_nll(logits: np.ndarray, y: np.ndarray, *, multilabel: bool = Fals
 
     found = minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded")
     return round(float(np.exp(found.x)), 4), float(found.fun)
-
-
-def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 15) -> float:
-    """Gap between confidence and accuracy, averaged over equal-width confidence bins."""
-    confidence = probs.max(axis=1)
-    correct = probs.argmax(axis=1) == y
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    total = 0.0
-    for lo, hi in itertools.pairwise(edges):
-        in_bin = (confidence > lo) & (confidence <= hi)
-        if in_bin.any():
-            total += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
-    return round(float(total), 4)
 
 
 def with_temperature(head: LinearHead, temperature: float) -> LinearHead:
