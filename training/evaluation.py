@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from eval.metrics import expected_calibration_error
+from eval.metrics import expected_calibration_error, macro_f1
 from suggest.analysis.intent import OUT_OF_SCOPE, IntentModel
 from suggest.errors import InputError
 from suggest.protocols import Embedder
@@ -119,7 +119,7 @@ def evaluate_intent(
     """Score ``model`` on examples it never saw; ``gold`` None (or "out_of_scope") = out of scope.
 
     Gold labels the model does not know are ordinary classes here: every answer to them is wrong."""
-    from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
     _check_input(vectors, texts, gold)
     truth = [label or OUT_OF_SCOPE for label in gold]
@@ -161,7 +161,7 @@ def evaluate_intent(
         examples=len(truth),
         accuracy=float(top_correct.mean()),
         accuracy_with_abstention=float(right.mean()),
-        macro_f1=float(f1_score(truth, final, labels=scored, average="macro", zero_division=0)),
+        macro_f1=macro_f1(truth, final, labels=scored),
         per_intent=per_intent,
         labels=axes,
         confusion=confusion_matrix(truth, final, labels=list(axes)).tolist(),
