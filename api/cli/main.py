@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from api.cli import drafts_cmd, history_cmd, jobs_cmd, kb_cmd, models_cmd
+from api.cli import drafts_cmd, eval_cmd, history_cmd, jobs_cmd, kb_cmd, models_cmd
 from api.cli.admin_cmd import demo, keys
 from api.cli.analyze_cmd import analyze
 from api.cli.embed_cmd import embed
@@ -30,6 +30,7 @@ app.add_typer(kb_cmd.app, name="kb")
 app.add_typer(history_cmd.app, name="history")
 app.add_typer(drafts_cmd.app, name="drafts")
 app.add_typer(jobs_cmd.app, name="jobs")
+app.add_typer(eval_cmd.app, name="eval")
 app.add_typer(keys, name="keys")
 app.command()(demo)
 app.command()(embed)
