@@ -39,6 +39,8 @@ def test_all_three_systems_are_scored_on_the_same_split_and_reported(tmp_path: P
         ours, theirs = summary["systems"]["replykit"]["macro_f1"], summary["systems"][name]["macro_f1"]
         assert ratio["macro_f1"] == pytest.approx(ours / theirs, abs=1e-3)
     assert all(0.0 <= s["accuracy"] <= 1.0 for s in summary["systems"].values())
+    for name in ("tfidf_svm", "embedding_lr"):  # a baseline never abstains
+        assert summary["systems"][name]["accuracy"] == summary["systems"][name]["accuracy_given"]
     names = {p.name for p in tmp_path.iterdir()}
     assert {"summary.md", "summary.json", "report.md", "confusion.png", "calibration.png"} <= names
     text = (tmp_path / "summary.md").read_text()
