@@ -161,6 +161,8 @@ def run_training(
             "Add examples, or give a separate evaluation file."
         )
     pool = _pool(unlabelled, options, redactor) if options.self_training.rounds else []
+    labelled = {e.text for e in [*train, *held]}
+    pool = [t for t in pool if t not in labelled]  # a held-out text must not come back pseudo-labelled
     texts = [e.text for e in [*train, *held]] + pool
     with ExitStack() as cleanup:
         tuned = None

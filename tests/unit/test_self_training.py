@@ -95,13 +95,18 @@ def test_a_run_holds_out_human_labels_only_and_redacts_the_unlabelled(tmp_path: 
         intent=SMALL_OPTIONS,
         self_training=SelfTrainingOptions(rounds=1, min_probability=0.3),
     )
-    pool = [*UNLABELLED, "refund erstattung to ann@example.com please"]
+    pool = [
+        *UNLABELLED,
+        "refund erstattung to ann@example.com please",
+        *(e.text for e in labelled_examples()),
+    ]
     result = run_training(registry, labelled_examples(), fake_embedder(), options, {}, unlabelled=pool)
     report = result.report["self_training"]
-    assert report["unlabelled"] == len(pool) and report["rounds"][0]["added"] > 0
+    assert report["unlabelled"] == len(UNLABELLED) + 1  # texts that also carry a label are left out
+    assert report["rounds"][0]["added"] > 0
     folder = registry.versions_dir / result.version.version
     held = [json.loads(line)["text"] for line in (folder / HOLDOUT).read_text().splitlines()]
-    assert not set(held) & set(pool) and len(held) == result.evaluation.examples
+    assert not set(held) & set(UNLABELLED) and len(held) == result.evaluation.examples
     assert "ann@example.com" not in (folder / "manifest.json").read_text()
 
 
