@@ -69,3 +69,25 @@ def intent(
     for name, figures in summary["systems"].items():
         console.print(f"{name}: accuracy {figures['accuracy']:.2%}, macro-F1 {figures['macro_f1']:.4f}")
     console.print(f"report written to {escape(str(out))}/summary.md")
+
+
+@app.command()
+def retrieval(
+    *,
+    data_dir: Annotated[Path, typer.Option(help="The folder that holds stackfaq/.")] = Path(
+        "../shared/datasets"
+    ),
+    out: Annotated[Path, typer.Option(help="Report folder.")] = Path("reports/retrieval"),
+) -> None:
+    """StackFAQ questions → articles through replykit's knowledge base and through BM25: recall@1/5/10
+    and MRR side by side; writes summary.md/json to --out."""
+    from eval.retrieval_eval import STACKFAQ, read_stackfaq, run_retrieval_eval
+
+    faq = read_stackfaq(data_dir / STACKFAQ)
+    embedder = load_embedder(get_settings())
+    with console.status(f"Importing {len(faq.articles)} articles and ranking {len(faq.queries)} queries"):
+        summary = run_retrieval_eval(faq, embedder, out)
+    for name, figures in summary["systems"].items():
+        r1, r5, mrr = figures["recall@1"], figures["recall@5"], figures["mrr"]
+        console.print(f"{name}: recall@1 {r1:.2%}, recall@5 {r5:.2%}, MRR {mrr}")
+    console.print(f"report written to {escape(str(out))}/summary.md")
