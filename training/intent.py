@@ -105,6 +105,20 @@ def _check_counts(counts: Counter[str], minimum: int) -> None:
         )
 
 
+def check_examples(examples: Sequence[Example], minimum: int) -> tuple[Counter[str], int]:
+    """Refuse a training set the intent model cannot be fitted on (before any slow step runs);
+    returns the examples per intent and the number labelled out of scope."""
+    counts = Counter(e.label for e in examples if e.label not in (None, OUT_OF_SCOPE))
+    _check_counts(counts, minimum)
+    outside = sum(e.label in (None, OUT_OF_SCOPE) for e in examples)
+    if 0 < outside < minimum:
+        raise InputError(
+            f"{outside} example(s) are labelled out of scope; the out-of-scope class needs at least "
+            f"{minimum}. Add more, or drop them."
+        )
+    return counts, outside
+
+
 def _folds(y: np.ndarray, n_labels: int, options: IntentTrainOptions) -> list[tuple[np.ndarray, np.ndarray]]:
     """Held-out predictions for every example on small sets (stratified k-fold), one held-out
     split on large ones, where a single split is already big and k fits would cost minutes."""
@@ -226,14 +240,7 @@ def train_intent(
     ``vectors``: the examples' embeddings when the caller has them already."""
     options = options or IntentTrainOptions()
     started = time.perf_counter()
-    counts = Counter(e.label for e in examples if e.label not in (None, OUT_OF_SCOPE))
-    _check_counts(counts, options.min_examples)
-    outside = sum(e.label in (None, OUT_OF_SCOPE) for e in examples)
-    if 0 < outside < options.min_examples:
-        raise InputError(
-            f"{outside} example(s) are labelled out of scope; the out-of-scope class needs at least "
-            f"{options.min_examples}. Add more, or drop them."
-        )
+    counts, outside = check_examples(examples, options.min_examples)
     labels = tuple(sorted(counts)) + ((OUT_OF_SCOPE,) if outside else ())
     index = {label: i for i, label in enumerate(labels)}
     y = np.array([index[e.label or OUT_OF_SCOPE] for e in examples])

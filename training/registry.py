@@ -237,6 +237,10 @@ class ModelRegistry(LegacyAdoption):
                 raise ConflictError(
                     f"the active version changed from {previous} to {now} while the gate ran; promote again."
                 )
+            if not candidate.is_dir():  # pruned while the gate ran
+                raise NotFoundError(
+                    f"{version} was removed (pruned) while the gate ran; nothing was changed."
+                )
             entry = {"action": "force" if forced else "promote", "from": previous, "to": version}
             self._activate(version, entry | asdict(figures) | {"margin": margin, "actor": actor})
         return PromotionResult(

@@ -23,7 +23,15 @@ from suggest.protocols import Embedder
 from training.data import Example
 from training.evaluation import IntentEvaluation, evaluate_intent
 from training.finetune import AccurateOptions, TunedEncoder, tune_encoder
-from training.intent import IntentTrainOptions, Progress, TrainedIntent, embed_all, save_intent, train_intent
+from training.intent import (
+    IntentTrainOptions,
+    Progress,
+    TrainedIntent,
+    check_examples,
+    embed_all,
+    save_intent,
+    train_intent,
+)
 from training.redact import RedactionReport, Redactor
 from training.registry import ModelRegistry, VersionInfo
 from training.registry_files import HOLDOUT
@@ -160,6 +168,7 @@ def run_training(
             "no example could be held out for evaluation: every label has too few examples. "
             "Add examples, or give a separate evaluation file."
         )
+    check_examples(train, options.intent.min_examples)  # before fine-tuning, which takes minutes
     pool = _pool(unlabelled, options, redactor) if options.self_training.rounds else []
     labelled = {e.text for e in [*train, *held]}
     pool = [t for t in pool if t not in labelled]  # a held-out text must not come back pseudo-labelled

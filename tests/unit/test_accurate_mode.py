@@ -20,6 +20,7 @@ from suggest.models.onnx_export import INT8_FILE
 from suggest.pipeline import Pipeline
 from tests.analysis_helpers import SMALL_OPTIONS, fake_embedder, labelled_examples
 from tests.tiny_encoder import write_tiny_encoder
+from training.data import Example
 from training.finetune import AccurateOptions, tune_encoder
 from training.finetune.batches import Tokens, balanced, by_length, epochs
 from training.finetune.loop import schedule, supcon_loss
@@ -244,3 +245,37 @@ def test_a_job_in_the_accurate_mode_reports_its_tuning_steps(
     progress = [p for _, p in seen]
     assert progress == sorted(progress)  # never moves backwards across the stages
     assert any(0.05 < p < 0.7 for name, p in seen if name == "tuned")  # the tuning steps move the bar
+
+
+def test_a_set_the_head_cannot_fit_is_refused_before_any_tuning(tiny: Path, tmp_path: Path) -> None:
+    steps: list[int] = []
+    examples = [*labelled_examples(), Example("a label seen once", "rare")]
+    with pytest.raises(InputError, match="fewer than 2 examples: rare"):
+        run_training(
+            ModelRegistry(tmp_path, "acme"),
+            examples,
+            fake_embedder(),
+            OPTIONS,
+            {},
+            held_out=labelled_examples(),
+            base_model=tiny,
+            tuning=lambda done, total: steps.append(done),
+        )
+    assert steps == []
+
+
+def test_pair_batches_get_every_step_of_their_epochs(tiny: Path, tmp_path: Path) -> None:
+    # One label with 12 texts and three with 2: a batch of 16 holds each label once, so an epoch
+    # needs 6 batches (the big label's 6 pairs), not ceil(18 / 16) = 2.
+    texts = [e.text for e in labelled_examples() if e.label][:18]
+    labels = [0] * 12 + [1, 1, 2, 2, 3, 3]
+    tuned = tune_encoder(
+        tiny,
+        texts,
+        labels,
+        4,
+        AccurateOptions(epochs=2, batch_size=16, supcon_weight=1.0, bf16=False),
+        seed=0,
+        work=tmp_path,
+    )
+    assert tuned.report["steps"] == 12 and tuned.report["epochs"] == 2.0

@@ -9,7 +9,6 @@ only scaffolding: the served intent model is fitted afterwards on the tuned embe
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -175,36 +174,33 @@ def fine_tune(
     start_accuracy = float((head(torch.from_numpy(frozen)).argmax(1).numpy() == labels).mean())
     head_at = time.perf_counter()
     optimizer = _optimizer(model, head, recipe)
-    batch_orders = epochs(tokens, labels.tolist(), recipe.batch_size, recipe.supcon_weight > 0, seed)
-    per_epoch = math.ceil(len(tokens) / recipe.batch_size)
-    total = (
-        recipe.epochs * per_epoch
-        if recipe.max_steps is None
-        else min(recipe.max_steps, recipe.epochs * per_epoch)
-    )
+    orders = epochs(tokens, labels.tolist(), recipe.batch_size, recipe.supcon_weight > 0, seed)
+    # Every epoch's batches up front, so the schedule knows the real number of steps (pair batches
+    # can be more and smaller than len / batch_size when there are few labels).
+    full = [rows for _ in range(recipe.epochs) for rows in next(orders)]
+    per_epoch = len(full) / recipe.epochs
+    plan = full if recipe.max_steps is None else full[: recipe.max_steps]
+    total = len(plan)
     losses: list[float] = []
     model.train()
     step = 0
-    while step < total:
-        for rows in next(batch_orders):
-            if step >= total:
-                break
-            factor = schedule(step, total, recipe.warmup)
-            for group in optimizer.param_groups:
-                group["lr"] = group["base_lr"] * factor
-            target = torch.from_numpy(labels[rows])
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=recipe.bf16):
-                e = pooled(model, *tokens.padded(rows))
-            loss = torch.nn.functional.cross_entropy(head(e), target, label_smoothing=recipe.label_smoothing)
-            if recipe.supcon_weight > 0:
-                loss = loss + recipe.supcon_weight * supcon_loss(e, target, recipe.supcon_temperature)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()  # type: ignore[no-untyped-call]
-            optimizer.step()
-            losses.append(float(loss.detach()))
-            step += 1
-            if progress is not None:
-                progress(step, total)
+    for rows in plan:
+        factor = schedule(step, total, recipe.warmup)
+        for group in optimizer.param_groups:
+            group["lr"] = group["base_lr"] * factor
+        target = torch.from_numpy(labels[rows])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=recipe.bf16):
+            e = pooled(model, *tokens.padded(rows))
+        loss = torch.nn.functional.cross_entropy(head(e), target, label_smoothing=recipe.label_smoothing)
+        if recipe.supcon_weight > 0:
+            loss = loss + recipe.supcon_weight * supcon_loss(e, target, recipe.supcon_temperature)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()  # type: ignore[no-untyped-call]
+        optimizer.step()
+        losses.append(float(loss.detach()))
+        step += 1
+        if progress is not None:
+            progress(step, total)
     model.eval()
     tail = max(1, len(losses) // 10)
     return {
