@@ -48,7 +48,17 @@ def read_stackfaq(path: Path) -> FaqSet:
     if not path.is_file():
         raise InputError(f"StackFAQ is not at {path}; give --data-dir, the folder that holds stackfaq/.")
     raw = path.read_bytes()
-    pairs = json.loads(raw)["root"]["qapair"]
+    try:
+        articles, queries = _parse(json.loads(raw)["root"]["qapair"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise InputError(
+            f'{path} is not StackFAQ\'s JSON: expected {{"root": {{"qapair": [{{"question", "answer", '
+            '"rephr"}, ...]}}; check the file.'
+        ) from None
+    return FaqSet(articles, queries, hashlib.sha256(raw).hexdigest())
+
+
+def _parse(pairs: list[dict[str, Any]]) -> tuple[list[Article], list[tuple[str, str]]]:
     articles, queries = [], []
     for n, pair in enumerate(pairs):
         answers = pair["answer"] if isinstance(pair["answer"], list) else [pair["answer"]]
@@ -59,7 +69,7 @@ def read_stackfaq(path: Path) -> FaqSet:
             for q in pair["rephr"]
             if isinstance(q, str) and sum(c.isalpha() for c in q) >= 3  # StackFAQ has "*" and nulls
         ]
-    return FaqSet(articles, queries, hashlib.sha256(raw).hexdigest())
+    return articles, queries
 
 
 def replykit_rankings(faq: FaqSet, embedder: Embedder, k: int) -> list[list[str]]:

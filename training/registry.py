@@ -328,9 +328,9 @@ class ModelRegistry(LegacyAdoption):
             versions = sorted((p.name for p in names if seq_of(p.name)), key=lambda v: seq_of(v) or 0)
             kept = set(versions[-keep:]) | (set(active_stack(self._history(), current)) if current else set())
             removed = [v for v in versions if v not in kept]
+            (self.root / STAGING).mkdir(exist_ok=True)
             for version in removed:  # out of versions/ in one rename, then deleted at leisure
                 trash = self.root / STAGING / f"pruned-{version}"
-                (self.root / STAGING).mkdir(exist_ok=True)
                 (self.versions_dir / version).rename(trash)
                 shutil.rmtree(trash, ignore_errors=True)
             if removed:

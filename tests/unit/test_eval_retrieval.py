@@ -71,5 +71,9 @@ def test_cli_runs_and_names_a_missing_dataset(tmp_path: Path) -> None:
     )
     assert done.exit_code == 0, done.output
     assert "bm25: recall@1 100.00%" in done.output
+    (tmp_path / "bad" / STACKFAQ).parent.mkdir(parents=True)
+    (tmp_path / "bad" / STACKFAQ).write_text('{"root": {"qapair": [{"question": "q"}]}}', encoding="utf-8")
+    bad = runner.invoke(cli, ["eval", "retrieval", "--data-dir", str(tmp_path / "bad")])
+    assert bad.exit_code != 0 and "is not StackFAQ's JSON" in str(bad.exception) + bad.output
     missing = runner.invoke(cli, ["eval", "retrieval", "--data-dir", str(tmp_path / "nowhere")])
     assert missing.exit_code != 0 and "StackFAQ is not at" in str(missing.exception) + missing.output

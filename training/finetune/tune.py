@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +91,7 @@ def tune_encoder(
         tuned_at = time.perf_counter()
         folder, embedder, worst = _export(model, base, work, texts)
     report |= {
-        "recipe": {k: v for k, v in vars(recipe).items()},
+        "recipe": asdict(recipe),
         "encoder": embedder.name,
         "int8_agreement": round(worst, 4),
         "seconds": {
